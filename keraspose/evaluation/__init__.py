@@ -1,0 +1,5 @@
+"""Evaluation: metrics on decoded predictions."""
+
+from keraspose.evaluation import functional
+
+__all__ = ["functional"]

@@ -1,0 +1,5 @@
+from keraspose.models.data_preprocessors.data_preprocessor import (
+    PoseDataPreprocessor,
+)
+
+__all__ = ["PoseDataPreprocessor"]

@@ -1,0 +1,3 @@
+from keraspose.models.heads.hybrid_heads.vis_head import VisPredictHead
+
+__all__ = ["VisPredictHead"]

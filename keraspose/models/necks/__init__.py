@@ -1,0 +1,1 @@
+"""Necks: feature maps -> feature maps (none yet)."""

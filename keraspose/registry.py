@@ -130,6 +130,12 @@ def build(cfg, **default_args):
         raise TypeError(
             f"Could not build {cls.__name__} from config {cfg!r}: {e}"
         ) from e
+    except ValueError as e:
+        if "Unrecognized keyword arguments" not in str(e):
+            raise
+        raise TypeError(
+            f"Could not build {cls.__name__} from config {cfg!r}: {e}"
+        ) from e
 
 
 def to_config(obj):

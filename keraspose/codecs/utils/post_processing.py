@@ -112,8 +112,9 @@ def gaussian_blur(heatmaps, kernel_size=11):
     kx = np.tile(g.reshape(1, kernel_size, 1, 1), (1, 1, k, 1))
     ky = np.tile(g.reshape(kernel_size, 1, 1, 1), (1, 1, k, 1))
     origin_max = ops.max(heatmaps, axis=(1, 2), keepdims=True)
-    blurred = ops.depthwise_conv(heatmaps, ops.convert_to_tensor(ky), 1, "same")
-    blurred = ops.depthwise_conv(blurred, ops.convert_to_tensor(kx), 1, "same")
+    # OpenCV filters rows (x) first, then columns (y).
+    blurred = ops.depthwise_conv(heatmaps, ops.convert_to_tensor(kx), 1, "same")
+    blurred = ops.depthwise_conv(blurred, ops.convert_to_tensor(ky), 1, "same")
     new_max = ops.max(blurred, axis=(1, 2), keepdims=True)
     safe = ops.where(new_max == 0, 1.0, new_max)
     return blurred * (origin_max / safe)

@@ -2,6 +2,8 @@
 
 import keras
 
+from keraspose.models.utils.symbolic_build import build_by_symbolic_call
+
 
 class BaseBackbone(keras.layers.Layer):
     """A backbone maps images (N, H, W, C) to a tuple of feature maps.
@@ -29,6 +31,9 @@ class BaseBackbone(keras.layers.Layer):
         from keraspose.registry import warn_unloadable_init_cfg
 
         warn_unloadable_init_cfg(init_cfg, type(self).__name__)
+
+    def build(self, input_shape):
+        build_by_symbolic_call(self, input_shape)
 
     def norm_training(self, training):
         """The ``training`` flag to pass to normalization layers."""

@@ -7,6 +7,7 @@ from keraspose.models.backbones.base_backbone import BaseBackbone
 from keraspose.models.utils.conv2d import Conv2d
 from keraspose.models.utils.conv_module import ConvModule
 from keraspose.models.utils.norm import build_norm_layer
+from keraspose.models.utils.symbolic_build import build_by_symbolic_call
 from keraspose.registry import register
 
 
@@ -128,6 +129,9 @@ class ResidualBlock(keras.layers.Layer):
             self.down_layers.append(
                 build_norm_layer(norm_cfg, f"downsample_{index + 1}", dt)
             )
+
+    def build(self, input_shape):
+        build_by_symbolic_call(self, input_shape)
 
     def call(self, x, training=None, norm_training=None):
         norm_training = training if norm_training is None else norm_training

@@ -2,6 +2,7 @@
 
 import keras
 
+from keraspose.models.utils.symbolic_build import build_by_symbolic_call
 from keraspose.registry import build
 
 
@@ -31,6 +32,9 @@ class BaseHead(keras.layers.Layer):
     def __init__(self, decoder=None, **kwargs):
         super().__init__(**kwargs)
         self.decoder = build(decoder)
+
+    def build(self, input_shape):
+        build_by_symbolic_call(self, input_shape)
 
     def loss(self, feats, targets, train_cfg=None):
         """Named losses and accuracies of ``feats`` against ``targets``."""

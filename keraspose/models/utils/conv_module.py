@@ -5,6 +5,7 @@ import keras
 from keraspose.models.utils.conv2d import Conv2d
 from keraspose.models.utils.norm import build_activation
 from keraspose.models.utils.norm import build_norm_layer
+from keraspose.models.utils.symbolic_build import build_by_symbolic_call
 from keraspose.registry import register
 
 
@@ -88,6 +89,9 @@ class ConvModule(keras.layers.Layer):
             if act_cfg is not None
             else None
         )
+
+    def build(self, input_shape):
+        build_by_symbolic_call(self, input_shape)
 
     def call(self, x, training=None, norm_training=None):
         x = self.conv(x)

@@ -94,8 +94,8 @@ def run_layer_test(
     if train and layer.trainable_weights:
         before = [w.copy() for w in model.get_weights()]
         targets = keras.tree.map_structure(
-            lambda x: np.random.default_rng(0).normal(size=x.shape).astype(
-                "float32"
+            lambda x: (
+                np.random.default_rng(0).normal(size=x.shape).astype("float32")
             ),
             outputs,
         )
@@ -108,9 +108,9 @@ def run_layer_test(
         loss = loss[0] if isinstance(loss, list) else loss
         assert np.isfinite(loss)
         after = model.get_weights()
-        assert any(
-            not np.array_equal(a, b) for a, b in zip(before, after)
-        ), "a training step changed no weight"
+        assert any(not np.array_equal(a, b) for a, b in zip(before, after)), (
+            "a training step changed no weight"
+        )
 
     if precision:
         keras.config.set_dtype_policy("mixed_bfloat16")

@@ -18,12 +18,12 @@ import mmcv_ops_stub  # noqa: E402
 
 mmcv_ops_stub.install()
 
+import mmpose.codecs  # noqa: E402,F401  (registers the codecs)
+import mmpose.models  # noqa: E402,F401  (registers models and losses)
 from mmpose.evaluation.functional import pose_pck_accuracy  # noqa: E402
 from mmpose.models.utils.tta import flip_heatmaps  # noqa: E402
 from mmpose.registry import KEYPOINT_CODECS  # noqa: E402
 from mmpose.registry import MODELS  # noqa: E402
-import mmpose.codecs  # noqa: E402,F401  (registers the codecs)
-import mmpose.models  # noqa: E402,F401  (registers models and losses)
 
 rng = np.random.default_rng(0)
 out = {}
@@ -111,7 +111,11 @@ output = rng.normal(size=(3, K, 8, 6)).astype(np.float32)
 target = np.abs(rng.normal(size=(3, K, 8, 6))).astype(np.float32)
 target[0, 3] = 0.0  # empty channel
 weights = (rng.uniform(size=(3, K)) > 0.3).astype(np.float32)
-out["mse_output"], out["mse_target"], out["mse_weights"] = output, target, weights
+out["mse_output"], out["mse_target"], out["mse_weights"] = (
+    output,
+    target,
+    weights,
+)
 for utw in (False, True):
     for sec in (False, True):
         loss = MODELS.build(
@@ -122,7 +126,9 @@ for utw in (False, True):
                 loss_weight=0.7,
             )
         )
-        val = loss(torch.tensor(output), torch.tensor(target), torch.tensor(weights))
+        val = loss(
+            torch.tensor(output), torch.tensor(target), torch.tensor(weights)
+        )
         out[f"mse_{int(utw)}{int(sec)}"] = np.float32(val.item())
 
 # --- BCELoss ---------------------------------------------------------------
@@ -135,7 +141,9 @@ for sig in (False, True):
         loss = MODELS.build(
             dict(type="BCELoss", use_sigmoid=sig, use_target_weight=utw)
         )
-        inp = torch.sigmoid(torch.tensor(logits)) if sig else torch.tensor(logits)
+        inp = (
+            torch.sigmoid(torch.tensor(logits)) if sig else torch.tensor(logits)
+        )
         val = loss(inp, torch.tensor(labels), torch.tensor(bw) if utw else None)
         out[f"bce_{int(sig)}{int(utw)}"] = np.float32(val.item())
 

@@ -110,7 +110,9 @@ class SyntheticPoseDataset:
                 length = size * rng.uniform(0.12, 0.3)
                 p = parent + length * np.array([np.cos(angle), np.sin(angle)])
                 pts[i] = np.clip(p, [0.06 * w, 0.06 * h], [0.94 * w, 0.94 * h])
-            vis = (rng.uniform(size=k) >= self.occlusion_prob).astype(np.float32)
+            vis = (rng.uniform(size=k) >= self.occlusion_prob).astype(
+                np.float32
+            )
             base = rng.uniform(40, 200, size=3).astype(np.float32)
             grad = rng.uniform(-40, 40, size=3).astype(np.float32)
             img = (

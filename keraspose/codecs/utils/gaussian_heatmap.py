@@ -13,7 +13,9 @@ def _trunc(x):
     return np.trunc(x).astype(np.int64)
 
 
-def generate_gaussian_heatmaps(heatmap_size, keypoints, keypoints_visible, sigma):
+def generate_gaussian_heatmaps(
+    heatmap_size, keypoints, keypoints_visible, sigma
+):
     """MSRA Gaussian heatmaps in a truncated window around each keypoint.
 
     Args:

@@ -161,4 +161,3 @@ def refine_keypoints_dark(keypoints, heatmaps, blur_kernel_size):
         [ops.where(ok, off_x, 0.0), ops.where(ok, off_y, 0.0)], axis=-1
     )
     return keypoints + ops.cast(offset, keypoints.dtype)
-

@@ -44,7 +44,9 @@ class BaseBackbone(keras.layers.Layer):
     @staticmethod
     def _check_indices(out_indices, num_stages, first=0):
         out_indices = (
-            (out_indices,) if isinstance(out_indices, int) else tuple(out_indices)
+            (out_indices,)
+            if isinstance(out_indices, int)
+            else tuple(out_indices)
         )
         for index in out_indices:
             if not first <= index < num_stages:

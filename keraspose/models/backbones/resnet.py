@@ -57,7 +57,8 @@ class ResidualBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         if style not in ("pytorch", "caffe"):
             raise ValueError(
-                f"Expected style 'pytorch' or 'caffe'. Received: style={style!r}"
+                "Expected style 'pytorch' or 'caffe'. "
+                f"Received: style={style!r}"
             )
         if out_channels % expansion:
             raise ValueError(
@@ -103,7 +104,10 @@ class ResidualBlock(keras.layers.Layer):
             last = i == len(convs)
             self.norms.append(
                 build_norm_layer(
-                    norm_cfg, f"bn{i}", dt, gamma_zero=last and zero_init_residual
+                    norm_cfg,
+                    f"bn{i}",
+                    dt,
+                    gamma_zero=last and zero_init_residual,
                 )
             )
         self.down_layers = []
@@ -112,7 +116,11 @@ class ResidualBlock(keras.layers.Layer):
             if avg_down and stride != 1:
                 self.down_layers.append(
                     keras.layers.AveragePooling2D(
-                        stride, stride, padding="same", name="downsample_0", dtype=dt
+                        stride,
+                        stride,
+                        padding="same",
+                        name="downsample_0",
+                        dtype=dt,
                     )
                 )
                 index = 1
@@ -181,7 +189,8 @@ class ResNet(BaseBackbone):
     Reference: He et al., "Deep Residual Learning for Image Recognition",
     CVPR 2016. The layer names follow MMPose/torchvision (``conv1``, ``bn1``,
     ``layer1`` ... ``layer4``, blocks ``layerN_i`` for MMPose's ``layerN.i``),
-    so converted weights map one-to-one and the trainable parameter count equals MMPose's.
+    so converted weights map one-to-one and the trainable parameter count
+    equals MMPose's.
 
     Args:
         depth: 18, 34, 50, 101 or 152.
@@ -244,7 +253,8 @@ class ResNet(BaseBackbone):
             )
         if not 1 <= num_stages <= 4:
             raise ValueError(
-                f"Expected 1 <= num_stages <= 4. Received: num_stages={num_stages}"
+                "Expected 1 <= num_stages <= 4. "
+                f"Received: num_stages={num_stages}"
             )
         strides, dilations = tuple(strides), tuple(dilations)
         if not len(strides) == len(dilations) == num_stages:

@@ -65,7 +65,9 @@ class BaseHead(keras.layers.Layer):
     @staticmethod
     def _require(targets, key, owner):
         if not isinstance(targets, dict) or key not in targets:
-            got = sorted(targets) if isinstance(targets, dict) else type(targets)
+            got = (
+                sorted(targets) if isinstance(targets, dict) else type(targets)
+            )
             raise ValueError(
                 f"{owner} needs the target {key!r} (the codec's encode "
                 f"output). Received targets: {got}"

@@ -12,11 +12,13 @@ class KeypointMSELoss(BaseLoss):
 
     Matches MMPose: the (optionally masked) squared error is averaged over
     every element of the batch, keypoint and pixel, so masking scales the
-    loss down rather than renormalising it.
+    loss down rather than renormalising it. As in MMPose 1.x, keypoint
+    weights passed to the call are applied whether or not
+    ``use_target_weight`` is set (the flag is kept for config
+    compatibility; heads always pass the codec's ``keypoint_weights``).
 
     Args:
-        use_target_weight: weight each keypoint's channel by its target
-            weight.
+        use_target_weight: kept for MMPose compatibility (see above).
         skip_empty_channel: ignore channels whose target is all zeros.
         loss_weight: multiplier of the loss.
 
@@ -38,13 +40,17 @@ class KeypointMSELoss(BaseLoss):
         self.loss_weight = float(loss_weight)
 
     def _get_mask(self, target, target_weights, mask):
-        if self.use_target_weight and target_weights is not None:
+        # MMPose 1.x quirk (kept): weights apply whenever they are given,
+        # whatever `use_target_weight` says.
+        if target_weights is not None:
             w = ops.cast(target_weights, "float32")
             # (B, K) -> (B, 1, 1, K) for channels-last heatmaps
             w = ops.reshape(w, (ops.shape(w)[0], 1, 1, ops.shape(w)[-1]))
             mask = w if mask is None else mask * w
         if self.skip_empty_channel:
-            nonempty = ops.any(ops.not_equal(target, 0), axis=(1, 2), keepdims=True)
+            nonempty = ops.any(
+                ops.not_equal(target, 0), axis=(1, 2), keepdims=True
+            )
             nonempty = ops.cast(nonempty, "float32")
             mask = nonempty if mask is None else mask * nonempty
         return mask

@@ -100,7 +100,9 @@ class BasePoseEstimator(keras.Model):
             feats = self.neck(feats)
         self.head(feats)
 
-    def compile(self, optimizer="adam", loss=None, jit_compile="auto", **kwargs):
+    def compile(
+        self, optimizer="adam", loss=None, jit_compile="auto", **kwargs
+    ):
         """``keras.Model.compile``; losses come from the head config.
 
         On the torch backend ``jit_compile`` is forced off (``torch.compile``
@@ -109,7 +111,8 @@ class BasePoseEstimator(keras.Model):
         if loss is not None:
             raise ValueError(
                 "Pose estimators take their losses from the head config "
-                f"(`head.loss`); do not pass `loss` to compile. Received: {loss!r}"
+                "(`head.loss`); do not pass `loss` to compile. "
+                f"Received: {loss!r}"
             )
         if keras.backend.backend() == "torch":
             jit_compile = False

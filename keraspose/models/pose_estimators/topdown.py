@@ -52,7 +52,9 @@ class TopdownPoseEstimator(BasePoseEstimator):
             ]
             preds = self.head.predict(feats, self.test_cfg, self.flip_indices)
         else:
-            preds = self.head.predict(self.extract_feat(x, False), self.test_cfg)
+            preds = self.head.predict(
+                self.extract_feat(x, False), self.test_cfg
+            )
         decoder = self.head.decoder
         input_size = tuple(decoder.input_size) if decoder is not None else None
         image_size = (images.shape[2], images.shape[1])

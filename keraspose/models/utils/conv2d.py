@@ -113,7 +113,9 @@ class Conv2d(keras.layers.Layer):
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(self.filters,), initializer=self.bias_initializer
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
             )
 
     def call(self, x):
@@ -144,7 +146,9 @@ class Conv2d(keras.layers.Layer):
             self.dilation_rate,
         ):
             out.append(
-                None if size is None else (size + 2 * p - d * (k - 1) - 1) // s + 1
+                None
+                if size is None
+                else (size + 2 * p - d * (k - 1) - 1) // s + 1
             )
         return (n, out[0], out[1], self.filters)
 
@@ -161,6 +165,8 @@ class Conv2d(keras.layers.Layer):
             kernel_initializer=keras.initializers.serialize(
                 self.kernel_initializer
             ),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+            bias_initializer=keras.initializers.serialize(
+                self.bias_initializer
+            ),
         )
         return config

@@ -86,7 +86,9 @@ class ConvTranspose2d(keras.layers.Layer):
         )
         self.bias_initializer = keras.initializers.get(bias_initializer)
         padding, _ = _DECONV_PADDING[self.kernel_size]
-        self._d_min, self._d_max, table = _subpixel_plan(self.kernel_size, padding)
+        self._d_min, self._d_max, table = _subpixel_plan(
+            self.kernel_size, padding
+        )
         taps = table.shape[0]
         k = self.kernel_size
         # Index into the flattened (k*k + 1) kernel; k*k is a zero row.
@@ -111,7 +113,9 @@ class ConvTranspose2d(keras.layers.Layer):
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(self.filters,), initializer=self.bias_initializer
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
             )
 
     def subpixel_kernel(self):
@@ -121,7 +125,8 @@ class ConvTranspose2d(keras.layers.Layer):
         in_channels = kernel.shape[2]
         flat = ops.reshape(kernel, (k * k, in_channels, self.filters))
         flat = ops.concatenate(
-            [flat, ops.zeros((1, in_channels, self.filters), flat.dtype)], axis=0
+            [flat, ops.zeros((1, in_channels, self.filters), flat.dtype)],
+            axis=0,
         )
         sub = ops.take(flat, self._index, axis=0)
         sub = ops.reshape(sub, (taps, taps, 2, 2, in_channels, self.filters))
@@ -160,6 +165,8 @@ class ConvTranspose2d(keras.layers.Layer):
             kernel_initializer=keras.initializers.serialize(
                 self.kernel_initializer
             ),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+            bias_initializer=keras.initializers.serialize(
+                self.bias_initializer
+            ),
         )
         return config

@@ -63,7 +63,9 @@ def test_resnet_parameter_counts(depth, params):
 
 def test_resnet_matches_mmpose_forward(mmpose_fixture):
     f = mmpose_fixture
-    net = keraspose.build(dict(type="ResNet", depth=18, stem_channels=4, base_channels=2))
+    net = keraspose.build(
+        dict(type="ResNet", depth=18, stem_channels=4, base_channels=2)
+    )
     images = f["net_images"].transpose(0, 2, 3, 1)
     net(images)
     state = {k[2:]: v for k, v in f.items() if k.startswith("w:")}

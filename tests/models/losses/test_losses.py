@@ -22,7 +22,9 @@ def test_keypoint_mse_loss_matches_mmpose(mmpose_fixture, utw, sec):
     )
     loss = run_object_test(
         cfg,
-        lambda m: m(_cl(f["mse_output"]), _cl(f["mse_target"]), f["mse_weights"]),
+        lambda m: m(
+            _cl(f["mse_output"]), _cl(f["mse_target"]), f["mse_weights"]
+        ),
     )
     value = to_numpy(
         loss(_cl(f["mse_output"]), _cl(f["mse_target"]), f["mse_weights"])
@@ -61,4 +63,6 @@ def test_bce_loss_errors_and_reductions():
     assert to_numpy(none(np.zeros((2, 3)), np.ones((2, 3)))).shape == (2, 3)
     # probabilities of exactly 0 / 1 stay finite (log clamped at -100)
     prob = keraspose.build(dict(type="BCELoss", use_sigmoid=True))
-    assert np.isfinite(to_numpy(prob(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))))
+    assert np.isfinite(
+        to_numpy(prob(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])))
+    )

@@ -11,7 +11,10 @@ from tests.helpers import to_numpy
     [
         (dict(filters=4, kernel_size=3, strides=2, padding=1), (2, 5, 4, 4)),
         (dict(filters=4, kernel_size=1), (2, 9, 7, 4)),
-        (dict(filters=4, kernel_size=3, padding=2, dilation_rate=2), (2, 9, 7, 4)),
+        (
+            dict(filters=4, kernel_size=3, padding=2, dilation_rate=2),
+            (2, 9, 7, 4),
+        ),
         (dict(filters=4, kernel_size=7, strides=2, padding=3), (2, 5, 4, 4)),
     ],
 )
@@ -37,9 +40,7 @@ def test_conv2d_matches_torch_padding():
         stride=2,
         padding=1,
     )
-    np.testing.assert_allclose(
-        y, ref.numpy().transpose(0, 2, 3, 1), atol=1e-5
-    )
+    np.testing.assert_allclose(y, ref.numpy().transpose(0, 2, 3, 1), atol=1e-5)
 
 
 def test_conv_module(tmp_path):
@@ -70,9 +71,9 @@ def test_conv_transpose2d(kernel_size, tmp_path):
     )
 
 
-@pytest.mark.parametrize("kernel_size,padding,output_padding", [
-    (4, 1, 0), (3, 1, 1), (2, 0, 0)
-])
+@pytest.mark.parametrize(
+    "kernel_size,padding,output_padding", [(4, 1, 0), (3, 1, 1), (2, 0, 0)]
+)
 def test_conv_transpose2d_equals_torch(kernel_size, padding, output_padding):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(2).normal(size=(2, 5, 7, 3)).astype("float32")

@@ -37,4 +37,6 @@ def test_flip_errors():
     with pytest.raises(ValueError, match="flip_mode"):
         flip_heatmaps(hm, [0, 1, 2], flip_mode="bogus")
     vis = np.array([[0.1, 0.9]], "float32")
-    np.testing.assert_allclose(to_numpy(flip_visibility(vis, [1, 0])), [[0.9, 0.1]])
+    np.testing.assert_allclose(
+        to_numpy(flip_visibility(vis, [1, 0])), [[0.9, 0.1]]
+    )

@@ -123,7 +123,9 @@ class VisPredictHead(BaseHead):
         if test_cfg.get("flip_test", False):
             _feats, _feats_flip = feats
             vis = self.vis_forward(_feats)
-            vis_flip = flip_visibility(self.vis_forward(_feats_flip), flip_indices)
+            vis_flip = flip_visibility(
+                self.vis_forward(_feats_flip), flip_indices
+            )
             vis = (vis + vis_flip) * 0.5
         else:
             vis = self.vis_forward(feats)

@@ -58,8 +58,11 @@ def test_heatmap_head_matches_mmpose_forward(mmpose_fixture):
     used = load_state_dict(head, state, "head.")
     assert used == {k for k in state if k.startswith("head.")}
     out = to_numpy(head((feat,), training=False))
+    ref = f["net_heatmaps"].transpose(0, 2, 3, 1)
+    # outputs reach ~3e3 with the fixture's large weights: float32 tolerance
+    # relative to the output scale
     np.testing.assert_allclose(
-        out, f["net_heatmaps"].transpose(0, 2, 3, 1), atol=1e-4, rtol=1e-4
+        out, ref, atol=1e-6 * np.abs(ref).max(), rtol=1e-4
     )
 
 

@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from keraspose.utils.config_mixin import ConfigMixin
 
-class BaseKeypointCodec:
+
+class BaseKeypointCodec(ConfigMixin):
     """Encodes keypoints into training targets and decodes model outputs.
 
     The contract follows MMPose:
@@ -67,17 +69,6 @@ class BaseKeypointCodec:
             else:
                 batched[key] = np.stack(values, axis=0)
         return batched
-
-    def get_config(self):
-        raise NotImplementedError
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
     def __eq__(self, other):
         return type(self) is type(other) and (

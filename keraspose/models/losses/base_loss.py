@@ -1,7 +1,9 @@
 """Base class of keraspose losses."""
 
+from keraspose.utils.config_mixin import ConfigMixin
 
-class BaseLoss:
+
+class BaseLoss(ConfigMixin):
     """A loss: ``loss(output, target, target_weights=None)`` -> scalar.
 
     Losses follow MMPose's call signature and reductions rather than
@@ -9,14 +11,3 @@ class BaseLoss:
     raw outputs and the codec's targets. They compute in float32 with
     ``keras.ops``. ``get_config()`` plus ``type`` rebuilds an equal loss.
     """
-
-    def get_config(self):
-        raise NotImplementedError
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"

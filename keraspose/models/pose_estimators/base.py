@@ -84,15 +84,7 @@ class BasePoseEstimator(keras.Model):
     # --- Keras plumbing ---------------------------------------------------
 
     def build(self, input_shape):
-        shape = input_shape
-        if isinstance(input_shape, dict):
-            if "images" not in input_shape:
-                raise ValueError(
-                    "Expected an input dict with an 'images' entry. "
-                    f"Received keys: {sorted(input_shape)}"
-                )
-            shape = input_shape["images"]
-        shape = tuple(shape)
+        shape = tuple(_images_entry(input_shape))
         self._check_image_shape(shape)
         x = self.data_preprocessor(keras.KerasTensor(shape, "float32"))
         feats = self.backbone(x)
@@ -208,15 +200,7 @@ class BasePoseEstimator(keras.Model):
     # --- helpers ----------------------------------------------------------
 
     def _images(self, inputs):
-        if isinstance(inputs, dict):
-            if "images" not in inputs:
-                raise ValueError(
-                    "Expected an input dict with an 'images' entry. Received "
-                    f"keys: {sorted(inputs)}"
-                )
-            images = inputs["images"]
-        else:
-            images = inputs
+        images = _images_entry(inputs)
         self._check_image_shape(tuple(images.shape))
         return images
 
@@ -261,6 +245,18 @@ class BasePoseEstimator(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _images_entry(inputs):
+    """The ``images`` entry of an input dict (or the input itself)."""
+    if not isinstance(inputs, dict):
+        return inputs
+    if "images" not in inputs:
+        raise ValueError(
+            "Expected an input dict with an 'images' entry. Received keys: "
+            f"{sorted(inputs)}"
+        )
+    return inputs["images"]
 
 
 def _jsonable(value):

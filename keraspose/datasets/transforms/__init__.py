@@ -1,0 +1,33 @@
+"""Graph-mode (tf.data) data transforms with MMPose's names and defaults."""
+
+from keraspose.datasets.transforms.base import BaseTransform
+from keraspose.datasets.transforms.compose import Compose
+from keraspose.datasets.transforms.generate_target import GenerateTarget
+from keraspose.datasets.transforms.get_bbox_center_scale import (
+    GetBBoxCenterScale,
+)
+from keraspose.datasets.transforms.load_image import LoadImage
+from keraspose.datasets.transforms.pack_pose_inputs import PackPoseInputs
+from keraspose.datasets.transforms.photometric_distortion import (
+    PhotometricDistortion,
+)
+from keraspose.datasets.transforms.random_bbox_transform import (
+    RandomBBoxTransform,
+)
+from keraspose.datasets.transforms.random_flip import RandomFlip
+from keraspose.datasets.transforms.random_half_body import RandomHalfBody
+from keraspose.datasets.transforms.topdown_affine import TopdownAffine
+
+__all__ = [
+    "BaseTransform",
+    "Compose",
+    "GenerateTarget",
+    "GetBBoxCenterScale",
+    "LoadImage",
+    "PackPoseInputs",
+    "PhotometricDistortion",
+    "RandomBBoxTransform",
+    "RandomFlip",
+    "RandomHalfBody",
+    "TopdownAffine",
+]

@@ -1,0 +1,94 @@
+"""Training targets from the codec, inside the tf.data graph."""
+
+from keraspose.codecs.base import BaseKeypointCodec
+from keraspose.datasets.transforms.base import BaseTransform
+from keraspose.registry import build
+from keraspose.registry import register
+from keraspose.registry import to_config
+from keraspose.utils.lazy_import import tf
+
+#: Key under which GenerateTarget lists the target keys for packing.
+TARGET_KEYS = "_target_keys"
+
+
+@register
+class GenerateTarget(BaseTransform):
+    """Encodes the sample's keypoints into the codec's training targets.
+
+    Uses ``transformed_keypoints`` (after :class:`TopdownAffine`) or
+    ``keypoints``, and ``keypoints_visible``. The codec runs as graph ops
+    through its ``tf_encode`` (native for the heatmap codecs, a
+    ``tf.numpy_function`` wrapper otherwise). For top-down samples the
+    per-instance labels lose their instance axis: ``keypoint_weights`` is
+    (K,) and batches to (B, K), the fit contract of the heads.
+
+    Args:
+        encoder: a codec or its config dict.
+        target_type: deprecated in MMPose; accepted and ignored.
+        multilevel: MMPose's multi-encoder mode; not supported yet.
+        use_dataset_keypoint_weights: multiply ``keypoint_weights`` by the
+            metainfo's ``joint_weights``.
+
+    Example:
+
+    >>> t = GenerateTarget(encoder=dict(type="MSRAHeatmap",
+    ...     input_size=(192, 256), heatmap_size=(48, 64), sigma=2))
+    >>> type(t.encoder).__name__
+    'MSRAHeatmap'
+    """
+
+    def __init__(
+        self,
+        encoder,
+        target_type=None,
+        multilevel=False,
+        use_dataset_keypoint_weights=False,
+    ):
+        if isinstance(encoder, list | tuple) or multilevel:
+            raise ValueError(
+                "GenerateTarget supports a single encoder for now (MMPose's "
+                "multi-encoder / multilevel targets are not implemented). "
+                f"Received: encoder={encoder!r}, multilevel={multilevel!r}"
+            )
+        encoder = build(encoder)
+        if not isinstance(encoder, BaseKeypointCodec):
+            raise TypeError(
+                "GenerateTarget expects a keraspose codec or its config. "
+                f"Received: {type(encoder).__name__}"
+            )
+        self.encoder = encoder
+        self.use_dataset_keypoint_weights = bool(use_dataset_keypoint_weights)
+
+    def transform(self, results, seed):
+        if "transformed_keypoints" in results:
+            keypoints = results["transformed_keypoints"]
+        elif "keypoints" in results:
+            keypoints = results["keypoints"]
+        else:
+            raise ValueError(
+                "GenerateTarget needs 'transformed_keypoints' or 'keypoints' "
+                f"in the sample. Received keys: {sorted(results)}"
+            )
+        visible = results["keypoints_visible"]
+        single = len(keypoints.shape) == 2
+        if single:
+            keypoints, visible = keypoints[None], visible[None]
+        encoded = self.encoder.tf_encode(keypoints, visible)
+        if single:
+            encoded = {
+                k: v[0] if k in self.encoder.label_keys else v
+                for k, v in encoded.items()
+            }
+        if self.use_dataset_keypoint_weights and "keypoint_weights" in encoded:
+            encoded["keypoint_weights"] = encoded["keypoint_weights"] * (
+                tf.cast(results["dataset_keypoint_weights"], tf.float32)
+            )
+        results.update(encoded)
+        results[TARGET_KEYS] = tuple(sorted(encoded))
+        return results
+
+    def get_config(self):
+        return {
+            "encoder": to_config(self.encoder),
+            "use_dataset_keypoint_weights": self.use_dataset_keypoint_weights,
+        }

@@ -186,7 +186,7 @@ def browse_train(args):
 
 def browse_original(args):
     """One PNG per image: all its annotated instances and their boxes."""
-    dataset = build_dataset(args, [dict(type="LoadImage", lazy_decode=False)])
+    dataset = build_dataset(args, [dict(type="LoadImage")])
     cols = dataset.columns()
     limit = args.max_images or args.num_batches * args.batch_size
     img_ids = list(dict.fromkeys(cols["img_id"].tolist()))[:limit]

@@ -38,44 +38,6 @@ class BaseKeypointCodec(ConfigMixin):
     def decode(self, encoded):
         raise NotImplementedError
 
-    def tf_encode(self, keypoints, keypoints_visible):
-        """``encode`` as TensorFlow graph ops, for ``tf.data`` pipelines.
-
-        Takes and returns tensors with the shapes of :meth:`encode`. Codecs
-        override it with native graph ops (same numbers); this default wraps
-        the NumPy ``encode`` in ``tf.numpy_function``, which works for any
-        codec but holds the Python GIL per sample.
-        """
-        import tensorflow as tf
-
-        num_keypoints = int(keypoints.shape[-2])
-        probe = self.encode(
-            np.zeros((1, num_keypoints, 2), np.float32),
-            np.ones((1, num_keypoints), np.float32),
-        )
-        keys = sorted(probe)
-
-        def run(k, v):
-            out = self.encode(k, v)
-            return [np.asarray(out[key], probe[key].dtype) for key in keys]
-
-        values = tf.numpy_function(
-            run,
-            [
-                tf.cast(keypoints, tf.float32),
-                tf.cast(keypoints_visible, tf.float32),
-            ],
-            [tf.as_dtype(probe[key].dtype) for key in keys],
-            stateful=False,
-        )
-        out = {}
-        for key, value in zip(keys, values):
-            shape = list(probe[key].shape)
-            if key in self.label_keys:
-                shape[0] = None
-            out[key] = tf.ensure_shape(value, shape)
-        return out
-
     def batch_encode(self, keypoints, keypoints_visible=None):
         """Encodes a batch of single-instance (top-down) samples.
 

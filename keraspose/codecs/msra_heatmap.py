@@ -118,26 +118,6 @@ class MSRAHeatmap(BaseKeypointCodec):
         )
         return dict(heatmaps=heatmaps, keypoint_weights=weights)
 
-    def tf_encode(self, keypoints, keypoints_visible):
-        """:meth:`encode` as TensorFlow graph ops (for ``tf.data``)."""
-        import tensorflow as tf
-
-        from keraspose.codecs.utils import gaussian_heatmap_tf as g
-
-        generate = (
-            g.generate_unbiased_gaussian_heatmaps_tf
-            if self.unbiased
-            else g.generate_gaussian_heatmaps_tf
-        )
-        heatmaps, weights = generate(
-            self.heatmap_size,
-            tf.cast(keypoints, tf.float32)[..., :2]
-            / tf.constant(self.scale_factor),
-            keypoints_visible,
-            self.sigma,
-        )
-        return dict(heatmaps=heatmaps, keypoint_weights=weights)
-
     def decode(self, encoded):
         """Decodes heatmaps into keypoints in model-input pixels.
 

@@ -8,8 +8,9 @@ pytest.importorskip("tensorflow")
 
 import keras  # noqa: E402
 
-import keraspose  # noqa: E402
 from keraspose.datasets import CocoDataset  # noqa: E402
+from tests.models.pose_estimators.test_topdown import HEAD  # noqa: E402
+from tests.models.pose_estimators.test_topdown import tiny_model  # noqa: E402
 
 INPUT = (64, 96)
 CODEC = dict(
@@ -36,32 +37,14 @@ VAL_PIPELINE = [
 
 
 def simple_baseline(metainfo):
-    return keraspose.build(
-        dict(
-            type="TopdownPoseEstimator",
-            data_preprocessor=dict(
-                type="PoseDataPreprocessor",
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-            ),
-            backbone=dict(
-                type="ResNet", depth=18, base_channels=8, stem_channels=8
-            ),
-            head=dict(
-                type="HeatmapHead",
-                in_channels=64,
-                out_channels=17,
-                deconv_out_channels=(16, 16, 16),
-                loss=dict(type="KeypointMSELoss", use_target_weight=True),
-                decoder=CODEC,
-            ),
-            test_cfg=dict(
-                flip_test=True, flip_mode="heatmap", shift_heatmap=True
-            ),
-            metainfo=metainfo,
-        )
+    """The foundation tests' tiny SimpleBaseline, with COCO's 17 keypoints."""
+    head = dict(
+        HEAD,
+        out_channels=17,
+        decoder=CODEC,
+        loss=dict(type="KeypointMSELoss", use_target_weight=True),
     )
+    return tiny_model(head=head, metainfo=metainfo)
 
 
 def test_simplebaseline_fits_on_coco_pipeline(shared_data, tmp_path):

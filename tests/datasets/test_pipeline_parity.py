@@ -280,3 +280,29 @@ def test_lazy_window_decoding_equals_full_decoding(coco_root, flip):
     np.testing.assert_array_equal(
         outs[0]["transformed_keypoints"], outs[1]["transformed_keypoints"]
     )
+
+
+def test_onehand10k_dataset_reads_the_hand_sample(shared_data):
+    """OneHand10K: 21 hand keypoints from its COCO-format json."""
+    import json
+
+    from keraspose.datasets import OneHand10KDataset
+
+    root = shared_data / "onehand10k"
+    ds = OneHand10KDataset(
+        ann_file="test_onehand10k.json",
+        data_root=str(root),
+        pipeline=_pipeline(),
+    )
+    raw = json.loads((root / "test_onehand10k.json").read_text())
+    anns = {a["id"]: a for a in raw["annotations"]}
+    cols = ds.columns()
+    assert ds.metainfo["num_keypoints"] == 21
+    assert set(cols["id"].tolist()) <= set(anns)
+    for i, ann_id in enumerate(cols["id"].tolist()):
+        kpts = np.asarray(anns[ann_id]["keypoints"], np.float32).reshape(21, 3)
+        np.testing.assert_array_equal(cols["keypoints"][i], kpts[:, :2])
+    out = _run(ds)
+    assert out["images"].shape == (len(ds), INPUT[1], INPUT[0], 3)
+    rebuilt = OneHand10KDataset.from_config(ds.get_config())
+    np.testing.assert_array_equal(rebuilt.columns()["bbox"], cols["bbox"])

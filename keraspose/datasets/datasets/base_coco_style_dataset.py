@@ -519,6 +519,19 @@ class BaseCocoStyleDataset:
         results.update(self.metainfo_tensors())
         return self.pipeline(results, seed)
 
+    def source_records(self, shuffle=False, seed=None):
+        """Per-instance records as a ``tf.data.Dataset`` (before shuffling).
+
+        Subclasses with another source (TFDS) override this and
+        :meth:`shuffle_buffer_size`; the rest of :meth:`to_tf_dataset` is
+        shared.
+        """
+        return tf.data.Dataset.from_tensor_slices(self.columns())
+
+    def shuffle_buffer_size(self):
+        """Shuffle buffer of :meth:`to_tf_dataset` (all instances here)."""
+        return len(self)
+
     def to_tf_dataset(
         self,
         batch_size=None,
@@ -548,45 +561,13 @@ class BaseCocoStyleDataset:
         """
         if shuffle is None:
             shuffle = not self.test_mode
-        records = tf.data.Dataset.from_tensor_slices(self.columns())
-        return self.stream_records(
-            records,
-            shuffle_buffer=len(self) if shuffle else 0,
-            batch_size=batch_size,
-            seed=seed,
-            drop_remainder=drop_remainder,
-            repeat=repeat,
-            num_parallel_calls=num_parallel_calls,
-            deterministic=deterministic,
-            prefetch=prefetch,
-        )
-
-    def stream_records(
-        self,
-        records,
-        shuffle_buffer,
-        batch_size=None,
-        seed=None,
-        drop_remainder=False,
-        repeat=False,
-        num_parallel_calls=None,
-        deterministic=None,
-        prefetch=True,
-    ):
-        """Shuffle, seed, map the pipeline, batch and prefetch records.
-
-        Shared by every dataset source (JSON-parsed columns, TFDS records).
-
-        Args:
-            records: ``tf.data.Dataset`` of per-instance record dicts.
-            shuffle_buffer: shuffle buffer size (0: no shuffling).
-            others: see :meth:`to_tf_dataset`.
-        """
         autotune = tf.data.AUTOTUNE
-        ds = records
-        if shuffle_buffer:
+        ds = self.source_records(shuffle=shuffle, seed=seed)
+        if shuffle:
             ds = ds.shuffle(
-                shuffle_buffer, seed=seed, reshuffle_each_iteration=True
+                self.shuffle_buffer_size(),
+                seed=seed,
+                reshuffle_each_iteration=True,
             )
         if repeat:
             ds = ds.repeat()

@@ -423,50 +423,14 @@ class TfdsPoseDataset(BaseCocoStyleDataset):
             "data_mode": self.data_mode,
         }
 
-    def to_tf_dataset(
-        self,
-        batch_size=None,
-        shuffle=None,
-        seed=None,
-        drop_remainder=False,
-        repeat=False,
-        num_parallel_calls=None,
-        deterministic=None,
-        prefetch=True,
-    ):
-        """The pipeline as a ``tf.data.Dataset`` for ``model.fit``.
+    def source_records(self, shuffle=False, seed=None):
+        """The split's per-instance records (TFDS file shuffling on
+        ``shuffle``); the base class's :meth:`to_tf_dataset` does the rest."""
+        return self.records(shuffle_files=shuffle, seed=seed)
 
-        The steps of ``BaseCocoStyleDataset.to_tf_dataset`` on the streamed
-        records; shuffling uses TFDS file shuffling and a buffer of
-        ``shuffle_buffer`` instances.
-
-        Args:
-            batch_size: batch size, or None for unbatched samples.
-            shuffle: shuffle instances each epoch (default: not test mode).
-            seed: seed for shuffling and augmentation (None: random).
-            drop_remainder: drop the last incomplete batch.
-            repeat: repeat forever (then pass ``steps_per_epoch`` to fit).
-            num_parallel_calls: parallel map calls (default AUTOTUNE).
-            deterministic: keep element order under parallel map (default
-                True when ``seed`` is set).
-            prefetch: prefetch batches (AUTOTUNE).
-
-        Returns:
-            A dataset of ``(x, y)`` (or ``x`` for test pipelines).
-        """
-        if shuffle is None:
-            shuffle = not self.test_mode
-        return self.stream_records(
-            self.records(shuffle_files=shuffle, seed=seed),
-            shuffle_buffer=self.shuffle_buffer if shuffle else 0,
-            batch_size=batch_size,
-            seed=seed,
-            drop_remainder=drop_remainder,
-            repeat=repeat,
-            num_parallel_calls=num_parallel_calls,
-            deterministic=deterministic,
-            prefetch=prefetch,
-        )
+    def shuffle_buffer_size(self):
+        """``shuffle_buffer`` instances (each holds its encoded image)."""
+        return self.shuffle_buffer
 
 
 def _base_split(split):

@@ -2,15 +2,19 @@
 
 from keraspose.datasets.transforms.base import BaseTransform
 from keraspose.datasets.transforms.base import split_seed
+from keraspose.datasets.transforms.load_image import materialize_image
 from keraspose.registry import build
 from keraspose.registry import register
 from keraspose.registry import to_config
-from keraspose.utils.lazy_import import tf
 
 
 @register
 class Compose(BaseTransform):
     """Runs transforms in order, giving each its own random seed.
+
+    An image whose decoding ``LoadImage`` deferred is decoded before a plain
+    callable step and at the end, so only keraspose transforms ever see
+    the deferred form.
 
     Args:
         transforms: list of transforms or MMPose-style config dicts
@@ -51,8 +55,10 @@ class Compose(BaseTransform):
         for t, s in zip(self.transforms, seeds):
             if isinstance(t, BaseTransform):
                 results = t(results, s)
-            else:  # a plain callable on the results dict
-                results = t(results)
+            else:  # a plain callable sees decoded pixels
+                results = t(materialize_image(results))
+        if isinstance(results, dict):
+            materialize_image(results)  # no deferred image leaves a pipeline
         return results
 
     def get_config(self):
@@ -62,7 +68,3 @@ class Compose(BaseTransform):
                 for t in self.transforms
             ]
         }
-
-
-def _unused():  # pragma: no cover - keeps tf import referenced for linters
-    return tf

@@ -2,6 +2,7 @@
 
 from keraspose.codecs.base import BaseKeypointCodec
 from keraspose.datasets.transforms.base import BaseTransform
+from keraspose.datasets.transforms.graph_encoding import graph_encode
 from keraspose.registry import build
 from keraspose.registry import register
 from keraspose.registry import to_config
@@ -17,8 +18,9 @@ class GenerateTarget(BaseTransform):
 
     Uses ``transformed_keypoints`` (after :class:`TopdownAffine`) or
     ``keypoints``, and ``keypoints_visible``. The codec runs as graph ops
-    through its ``tf_encode`` (native for the heatmap codecs, a
-    ``tf.numpy_function`` wrapper otherwise). For top-down samples the
+    through :func:`~keraspose.datasets.transforms.graph_encoding.graph_encode`
+    (native for the heatmap codecs, a ``tf.numpy_function`` wrapper
+    otherwise). For top-down samples the
     per-instance labels lose their instance axis: ``keypoint_weights`` is
     (K,) and batches to (B, K), the fit contract of the heads.
 
@@ -73,7 +75,7 @@ class GenerateTarget(BaseTransform):
         single = len(keypoints.shape) == 2
         if single:
             keypoints, visible = keypoints[None], visible[None]
-        encoded = self.encoder.tf_encode(keypoints, visible)
+        encoded = graph_encode(self.encoder, keypoints, visible)
         if single:
             encoded = {
                 k: v[0] if k in self.encoder.label_keys else v

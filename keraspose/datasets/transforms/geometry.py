@@ -87,6 +87,15 @@ def transform_points(points, warp_mat):
     return tf.cast(out, tf.float32)
 
 
+def invert_affine(warp_mat):
+    """``(A^-1, -A^-1 t)`` of a (2, 3) matrix ``[A | t]``, in float64."""
+    mat = tf.cast(warp_mat, tf.float64)
+    a = mat[:, :2]
+    det = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    inv = tf.stack([[a[1, 1], -a[0, 1]], [-a[1, 0], a[0, 0]]]) / det
+    return inv, -tf.linalg.matvec(inv, mat[:, 2])
+
+
 def warp_affine(image, warp_mat, output_size):
     """``cv2.warpAffine`` (bilinear, zero border) of an (H, W, C) image.
 
@@ -102,11 +111,7 @@ def warp_affine(image, warp_mat, output_size):
         (h, w, C) image of the input dtype (integers are rounded and
         saturated like OpenCV).
     """
-    mat = tf.cast(warp_mat, tf.float64)
-    a = mat[:, :2]
-    det = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
-    inv = tf.stack([[a[1, 1], -a[0, 1]], [-a[1, 0], a[0, 0]]]) / det
-    t = -tf.linalg.matvec(inv, mat[:, 2])
+    inv, t = invert_affine(warp_mat)
     transform = tf.concat(
         [inv[0], t[:1], inv[1], t[1:], tf.zeros([2], tf.float64)], axis=0
     )
@@ -138,13 +143,10 @@ def source_window(warp_mat, output_size, image_shape):
     to the image (a window outside the image collapses onto its border and
     only contributes zeros, as the full warp would).
     """
-    mat = tf.cast(warp_mat, tf.float64)
-    a = mat[:, :2]
-    det = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
-    inv = tf.stack([[a[1, 1], -a[0, 1]], [-a[1, 0], a[0, 0]]]) / det
+    inv, t = invert_affine(warp_mat)
     w, h = float(output_size[0] - 1), float(output_size[1] - 1)
     corners = tf.constant([[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]], tf.float64)
-    src = tf.linalg.matvec(inv, corners - mat[:, 2])
+    src = tf.linalg.matvec(inv, corners) + t
     lo = tf.cast(tf.floor(tf.reduce_min(src, axis=0)), tf.int32)
     hi = tf.cast(tf.math.ceil(tf.reduce_max(src, axis=0)), tf.int32)
     lo = lo - WINDOW_MARGIN

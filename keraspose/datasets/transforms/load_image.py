@@ -29,14 +29,12 @@ def _image_is_complete(contents):
         tf.strings.substr(contents, tf.maximum(size - 12, 0), 12),
         "(?s).*IEND.*",
     )
-    known = tf.logical_or(is_jpeg, is_png)
-    ok = tf.where(is_jpeg, jpeg_ok, tf.where(is_png, png_ok, False))
-    return ok, known
+    return tf.where(is_jpeg, jpeg_ok, tf.where(is_png, png_ok, False))
 
 
 def check_image_bytes(contents, img_path, img_id=None, ann_id=None):
     """Asserts the structural check; errors name the file and the ids."""
-    ok, _ = _image_is_complete(contents)
+    ok = _image_is_complete(contents)
     message = [
         "keraspose LoadImage: corrupt, truncated or unsupported image file "
         "(field img_path; JPEG or PNG expected):",
@@ -62,17 +60,6 @@ def _decode_full(contents):
         ),
     )
     return tf.ensure_shape(image, [None, None, 3])
-
-
-def decode_image_bgr(contents, img_path, img_id=None, ann_id=None):
-    """Decodes JPEG/PNG bytes to an (H, W, 3) uint8 BGR image.
-
-    JPEGs use the accurate integer DCT, like OpenCV's libjpeg default.
-    A truncated or corrupt file raises ``InvalidArgumentError`` naming the
-    file, the image id and the annotation id.
-    """
-    contents = check_image_bytes(contents, img_path, img_id, ann_id)
-    return tf.reverse(_decode_full(contents), axis=[-1])
 
 
 def image_shape(contents):
@@ -103,7 +90,7 @@ def _apply_flips(img, results):
 
 def materialize_image(results):
     """Decodes a deferred image (see :class:`LoadImage`) in place."""
-    if "img" in results or "img_bytes" not in results:
+    if "img" in results or "img_flip_h" not in results:
         return results
     img = tf.reverse(_decode_full(results.pop("img_bytes")), axis=[-1])
     results["img"] = _apply_flips(img, results)
@@ -158,9 +145,8 @@ class LoadImage(BaseTransform):
     a window identically away from its border, and a margin is kept) at
     about half the decoding cost. Until then the sample holds ``img_bytes``
     and ``img_shape`` instead of ``img``; keraspose transforms that need the
-    pixels decode them on demand, and a custom callable can call
-    ``keraspose.datasets.transforms.load_image.materialize_image(results)``
-    or use ``lazy_decode=False``.
+    pixels decode them on demand, and :class:`Compose` decodes before a plain
+    callable step and at the end of the pipeline.
 
     Known difference: OpenCV applies a JPEG's EXIF orientation tag, tf.io
     does not (COCO-style datasets store pixels as annotated, so this only

@@ -86,9 +86,17 @@ class PhotometricDistortion(BaseTransform):
         materialize_image(results)
         dtype = results["img"].dtype
         img = tf.cast(results["img"], tf.float32)
-        img = tf.where(brightness_flag, _convert(img, beta=beta), img)
+        img = tf.cond(
+            brightness_flag, lambda: _convert(img, beta=beta), lambda: img
+        )
         do_contrast = tf.logical_and(contrast_mode, contrast_flag)
-        img = tf.where(do_contrast, _convert(img, alpha=alpha), img)
+
+        def contrast(img):
+            return tf.cond(
+                do_contrast, lambda: _convert(img, alpha=alpha), lambda: img
+            )
+
+        img = contrast(img)
 
         def hsv(img):
             rgb = tf.reverse(img, axis=[-1]) / 255.0
@@ -101,11 +109,13 @@ class PhotometricDistortion(BaseTransform):
             return tf.reverse(tf.round(out * 255.0), axis=[-1])
 
         img = tf.cond(hsv_mode > 0, lambda: hsv(img), lambda: img)
-        img = tf.where(do_contrast, _convert(img, alpha=alpha), img)
+        img = contrast(img)
         perm = tf.random.experimental.stateless_shuffle(
             tf.range(3), seed=seeds[9]
         )
-        img = tf.where(swap_flag, tf.gather(img, perm, axis=-1), img)
+        img = tf.cond(
+            swap_flag, lambda: tf.gather(img, perm, axis=-1), lambda: img
+        )
         results["img"] = tf.cast(img, dtype)
         return results
 

@@ -180,13 +180,16 @@ def test_generate_target_dataset_weights_and_fallback():
         plain["keypoint_weights"] * np.array([1, 2, 2, 1, 1]),
     )
     # The tf.numpy_function fallback equals the native graph encoder.
-    from keraspose.codecs.base import BaseKeypointCodec
+    from keraspose.datasets.transforms.graph_encoding import graph_encode
+    from keraspose.datasets.transforms.graph_encoding import (
+        numpy_function_encode,
+    )
 
     enc = keraspose.build(codec)
     kp = s["transformed_keypoints"][None]
     vis = s["keypoints_visible"][None]
-    native = enc.tf_encode(kp, vis)
-    generic = BaseKeypointCodec.tf_encode(enc, kp, vis)
+    native = graph_encode(enc, kp, vis)
+    generic = numpy_function_encode(enc, kp, vis)
     for key in native:
         np.testing.assert_allclose(native[key], generic[key], atol=1e-6)
 
@@ -204,7 +207,9 @@ def test_graph_encoder_matches_numpy_encoder_dark_and_nan():
     kp = np.array([[[3.3, 40.1], [np.nan, 3.0], [-30, 5], [31.9, 47.9]]])
     vis = np.array([[1.0, 1.0, 1.0, 0.0]])
     ref = enc.encode(kp, vis)
-    ours = enc.tf_encode(tf.constant(kp, tf.float32), tf.constant(vis))
+    from keraspose.datasets.transforms.graph_encoding import graph_encode
+
+    ours = graph_encode(enc, tf.constant(kp, tf.float32), tf.constant(vis))
     np.testing.assert_allclose(ours["heatmaps"], ref["heatmaps"], atol=1e-6)
     np.testing.assert_array_equal(
         ours["keypoint_weights"], ref["keypoint_weights"]

@@ -1,12 +1,86 @@
-"""Gaussian heatmap generation as TensorFlow graph ops (for tf.data).
+"""Codec encoding as TensorFlow graph ops, for ``GenerateTarget``.
 
-Graph-mode twins of :mod:`keraspose.codecs.utils.gaussian_heatmap`, with
-the same numbers (MMPose's integer truncation of the window included), so
-``GenerateTarget`` runs inside a parallel ``tf.data`` map. Heatmaps are
-channels-last (H, W, K).
+Codecs themselves stay free of TensorFlow (host NumPy ``encode``,
+``keras.ops`` ``decode``). The data pipeline encodes with
+:func:`graph_encode`: a graph-mode twin registered here for the codec class
+(same numbers as its ``encode``, MMPose's integer truncation of the window
+included), or else ``tf.numpy_function`` around ``encode``, which works for
+any codec but holds the Python GIL per sample. Heatmaps are channels-last
+(H, W, K).
 """
 
+import numpy as np
+
+from keraspose.codecs.msra_heatmap import MSRAHeatmap
 from keraspose.utils.lazy_import import tf
+
+_GRAPH_ENCODERS = {}
+
+
+def register_graph_encoder(codec_cls):
+    """Registers ``fn(codec, keypoints, keypoints_visible)`` for a codec."""
+
+    def decorate(fn):
+        _GRAPH_ENCODERS[codec_cls] = fn
+        return fn
+
+    return decorate
+
+
+def graph_encode(codec, keypoints, keypoints_visible):
+    """``codec.encode`` as graph ops: (N, K, 2), (N, K) -> dict of tensors."""
+    for cls in type(codec).__mro__:
+        if cls in _GRAPH_ENCODERS:
+            return _GRAPH_ENCODERS[cls](codec, keypoints, keypoints_visible)
+    return numpy_function_encode(codec, keypoints, keypoints_visible)
+
+
+def numpy_function_encode(codec, keypoints, keypoints_visible):
+    """Generic fallback: ``codec.encode`` wrapped in ``tf.numpy_function``."""
+    num_keypoints = int(keypoints.shape[-2])
+    probe = codec.encode(
+        np.zeros((1, num_keypoints, 2), np.float32),
+        np.ones((1, num_keypoints), np.float32),
+    )
+    keys = sorted(probe)
+
+    def run(k, v):
+        out = codec.encode(k, v)
+        return [np.asarray(out[key], probe[key].dtype) for key in keys]
+
+    values = tf.numpy_function(
+        run,
+        [
+            tf.cast(keypoints, tf.float32),
+            tf.cast(keypoints_visible, tf.float32),
+        ],
+        [tf.as_dtype(probe[key].dtype) for key in keys],
+        stateful=False,
+    )
+    out = {}
+    for key, value in zip(keys, values):
+        shape = list(probe[key].shape)
+        if key in codec.label_keys:
+            shape[0] = None
+        out[key] = tf.ensure_shape(value, shape)
+    return out
+
+
+@register_graph_encoder(MSRAHeatmap)
+def _encode_msra_heatmap(codec, keypoints, keypoints_visible):
+    generate = (
+        generate_unbiased_gaussian_heatmaps_tf
+        if codec.unbiased
+        else generate_gaussian_heatmaps_tf
+    )
+    heatmaps, weights = generate(
+        codec.heatmap_size,
+        tf.cast(keypoints, tf.float32)[..., :2]
+        / tf.constant(codec.scale_factor),
+        keypoints_visible,
+        codec.sigma,
+    )
+    return dict(heatmaps=heatmaps, keypoint_weights=weights)
 
 
 def _clean(keypoints, keypoints_visible):

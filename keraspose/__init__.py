@@ -26,6 +26,7 @@ if "KERAS_BACKEND" not in os.environ and not os.path.exists(_keras_json):
 
 from keraspose import codecs  # noqa: E402
 from keraspose import datasets  # noqa: E402
+from keraspose import engine  # noqa: E402
 from keraspose import evaluation  # noqa: E402
 from keraspose import models  # noqa: E402
 from keraspose.registry import build  # noqa: E402
@@ -39,6 +40,7 @@ __all__ = [
     "build",
     "codecs",
     "datasets",
+    "engine",
     "evaluation",
     "models",
     "register",

@@ -75,6 +75,115 @@ class SyntheticPoseDataset:
             "sigmas": [0.05] * k,
         }
 
+    def dataset_info(self):
+        """The metainfo in MMPose's ``dataset_info`` file format (for
+        ``CocoDataset(metainfo=dict(from_file=...))``)."""
+        meta = self.metainfo
+        names = meta["keypoint_names"]
+        return {
+            "dataset_name": meta["dataset_name"],
+            "paper_info": {},
+            "keypoint_info": {
+                str(i): {
+                    "name": name,
+                    "id": i,
+                    "color": meta["keypoint_colors"][i],
+                    "type": "upper" if i < 3 else "lower",
+                    "swap": "",
+                }
+                for i, name in enumerate(names)
+            },
+            "skeleton_info": {
+                str(j): {
+                    "link": [names[a], names[b]],
+                    "id": j,
+                    "color": meta["keypoint_colors"][a],
+                }
+                for j, (a, b) in enumerate(meta["skeleton_links"])
+            },
+            "joint_weights": [1.0] * self.num_keypoints,
+            "sigmas": meta["sigmas"],
+        }
+
+    def export_coco(self, directory, name="train"):
+        """Writes the samples as a COCO-style keypoint dataset folder.
+
+        Creates ``{directory}/{name}/{i:06d}.png`` (each crop is a whole
+        image holding one figure), ``{directory}/{name}.json`` (COCO
+        keypoint annotations: box around the visible joints, padded 15%,
+        ``area`` = box area, ``num_keypoints``) and
+        ``{directory}/metainfo.json`` (:meth:`dataset_info`). Needs
+        TensorFlow (PNG encoding).
+
+        Args:
+            directory: output folder (created).
+            name: split name (image folder and json stem).
+
+        Returns:
+            Path of the annotation file.
+        """
+        import json
+        import os
+
+        from keraspose.utils.lazy_import import tf
+
+        data = self.generate()
+        w, h = self.input_size
+        os.makedirs(os.path.join(directory, name), exist_ok=True)
+        images, annotations = [], []
+        for i in range(self.num_samples):
+            file_name = f"{name}/{i:06d}.png"
+            png = tf.io.encode_png(data["images"][i][..., ::-1])  # BGR->RGB
+            tf.io.write_file(os.path.join(directory, file_name), png)
+            vis = data["keypoints_visible"][i] > 0
+            pts = data["keypoints"][i]
+            lo, hi = pts[vis].min(0), pts[vis].max(0)
+            pad = 0.15 * (hi - lo) + 2.0
+            lo = np.maximum(lo - pad, 0.0)
+            hi = np.minimum(hi + pad, [w - 1.0, h - 1.0])
+            kpts = np.concatenate(
+                [pts, np.where(vis, 2.0, 0.0)[:, None]], axis=1
+            )
+            kpts[~vis, :2] = 0.0
+            box = [float(lo[0]), float(lo[1])]
+            box += [float(hi[0] - lo[0]), float(hi[1] - lo[1])]
+            images.append(
+                dict(id=i + 1, file_name=file_name, width=w, height=h)
+            )
+            annotations.append(
+                dict(
+                    id=i + 1,
+                    image_id=i + 1,
+                    category_id=1,
+                    bbox=box,
+                    area=box[2] * box[3],
+                    iscrowd=0,
+                    num_keypoints=int(vis.sum()),
+                    keypoints=[round(float(v), 3) for v in kpts.ravel()],
+                )
+            )
+        coco = dict(
+            images=images,
+            annotations=annotations,
+            categories=[
+                dict(
+                    id=1,
+                    name="person",
+                    keypoints=self.metainfo["keypoint_names"],
+                    skeleton=[
+                        [a + 1, b + 1]
+                        for a, b in self.metainfo["skeleton_links"]
+                    ],
+                )
+            ],
+        )
+        ann_file = os.path.join(directory, f"{name}.json")
+        with open(ann_file, "w") as f:
+            json.dump(coco, f)
+        with open(os.path.join(directory, "metainfo.json"), "w") as f:
+            json.dump(self.dataset_info(), f, indent=1)
+        return ann_file
+
     def __len__(self):
         return self.num_samples
 

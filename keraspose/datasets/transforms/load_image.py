@@ -25,9 +25,10 @@ def _image_is_complete(contents):
         tf.equal(tf.size(head), 8),
         tf.reduce_all(tf.equal(head[: tf.size(png_sig)], png_sig)),
     )
-    png_ok = tf.strings.regex_full_match(
-        tf.strings.substr(contents, tf.maximum(size - 12, 0), 12),
-        "(?s).*IEND.*",
+    # The last chunk: length 0, "IEND", CRC (compared as bytes: a regex
+    # would read the binary CRC as UTF-8 and miss).
+    png_ok = tf.equal(
+        tf.strings.substr(contents, tf.maximum(size - 8, 0), 4), "IEND"
     )
     return tf.where(is_jpeg, jpeg_ok, tf.where(is_png, png_ok, False))
 

@@ -110,6 +110,18 @@ class BasePoseEstimator(keras.Model):
             jit_compile = False
         super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
 
+    def compile_from_config(self, config):
+        """Recompiles a loaded ``.keras`` model (optimizer state included).
+
+        Keras skips this for models with a custom ``compile``; pose
+        estimators restore theirs so a checkpoint resumes training.
+        """
+        config = keras.saving.deserialize_keras_object(config)
+        config.pop("loss", None)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):

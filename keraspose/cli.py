@@ -82,7 +82,7 @@ def _parser():
     p = common(sub.add_parser("demo", help="the embedded default run"))
     p.add_argument("--work-dir", default="work_dirs/demo")
     p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--samples", type=int, default=512)
+    p.add_argument("--samples", type=int, default=1024)
     return parser
 
 

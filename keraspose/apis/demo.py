@@ -27,7 +27,11 @@ def config_path(name):
 
 
 def save_prediction_grid(model, images, boxes, metainfo, path, columns=4):
-    """Draws the predicted poses of ``images`` (paths) into one PNG."""
+    """Draws the predicted poses of ``images`` (paths) into one PNG.
+
+    Small discs and thin links, so the image's own content (for the
+    synthetic data: the joints' coloured discs) stays visible around them.
+    """
     from keraspose.apis.inference import _load_image
     from keraspose.apis.inference import inference_topdown
     from keraspose.utils.lazy_import import tf
@@ -46,6 +50,8 @@ def save_prediction_grid(model, images, boxes, metainfo, path, columns=4):
                 preds.get("keypoints_visible", preds["keypoint_scores"]),
                 metainfo=metainfo,
                 kpt_thr=0.3,
+                radius=max(2, scale + 1),
+                thickness=1,
             )
         )
     h = max(t.shape[0] for t in tiles)
@@ -69,7 +75,7 @@ def save_prediction_grid(model, images, boxes, metainfo, path, columns=4):
 def run_demo(
     work_dir="work_dirs/demo",
     epochs=None,
-    num_train=512,
+    num_train=1024,
     num_val=64,
     verbose=1,
 ):

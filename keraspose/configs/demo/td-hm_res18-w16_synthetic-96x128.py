@@ -5,7 +5,7 @@
 _base_ = ["../_base_/default_runtime.py"]
 
 randomness = dict(seed=0)
-train_cfg = dict(max_epochs=12, val_interval=4)
+train_cfg = dict(max_epochs=30, val_interval=10)
 
 optim_wrapper = dict(optimizer=dict(type="Adam", lr=4e-3))
 param_scheduler = [
@@ -13,8 +13,8 @@ param_scheduler = [
     dict(
         type="CosineAnnealingLR",
         begin=0,
-        end=12,
-        T_max=12,
+        end=30,
+        T_max=30,
         eta_min=4e-5,
         by_epoch=True,
         convert_to_iter_based=True,
@@ -61,7 +61,7 @@ train_pipeline = [
         type="RandomBBoxTransform",
         shift_factor=0.1,
         scale_factor=(0.8, 1.2),
-        rotate_factor=30,
+        rotate_factor=15,
     ),
     dict(type="TopdownAffine", input_size=codec["input_size"]),
     dict(type="GenerateTarget", encoder=codec),

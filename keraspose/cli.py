@@ -129,9 +129,9 @@ def _infer(args):
     import keras
     import numpy as np
 
-    from keraspose.apis.inference import _load_image
     from keraspose.apis.inference import inference_topdown
-    from keraspose.utils.lazy_import import tf
+    from keraspose.apis.inference import load_image
+    from keraspose.apis.inference import write_png
     from keraspose.visualization import draw_pose
 
     model = keras.saving.load_model(args.checkpoint, compile=False)
@@ -141,7 +141,7 @@ def _infer(args):
     for path in args.images:
         name = os.path.basename(path)
         preds = inference_topdown(model, path, boxes.get(name))
-        image = _load_image(path)
+        image = load_image(path)
         drawn = draw_pose(
             image,
             preds["keypoints"],
@@ -150,9 +150,7 @@ def _infer(args):
             kpt_thr=args.kpt_thr,
         )
         out = os.path.join(args.out, os.path.splitext(name)[0] + ".png")
-        tf.io.write_file(
-            out, tf.io.encode_png(np.ascontiguousarray(drawn[..., ::-1]))
-        )
+        write_png(out, drawn)
         results[name] = {k: np.asarray(v).tolist() for k, v in preds.items()}
         print(f"{path}: {len(preds['keypoints'])} instance(s) -> {out}")
     with open(os.path.join(args.out, "predictions.json"), "w") as f:

@@ -32,15 +32,15 @@ def save_prediction_grid(model, images, boxes, metainfo, path, columns=4):
     Small discs and thin links, so the image's own content (for the
     synthetic data: the joints' coloured discs) stays visible around them.
     """
-    from keraspose.apis.inference import _load_image
     from keraspose.apis.inference import inference_topdown
-    from keraspose.utils.lazy_import import tf
+    from keraspose.apis.inference import load_image
+    from keraspose.apis.inference import write_png
     from keraspose.visualization import draw_pose
 
     tiles = []
     for image, box in zip(images, boxes):
         preds = inference_topdown(model, image, [box])
-        canvas = _load_image(image)
+        canvas = load_image(image)
         scale = max(1, 256 // max(canvas.shape[:2]))
         canvas = np.repeat(np.repeat(canvas, scale, 0), scale, 1)
         tiles.append(
@@ -67,9 +67,7 @@ def save_prediction_grid(model, images, boxes, metainfo, path, columns=4):
         for i in range(0, len(tiles), columns)
     ]
     grid = np.concatenate(rows, axis=0)
-    png = tf.io.encode_png(np.ascontiguousarray(grid[..., ::-1]))
-    tf.io.write_file(path, png)
-    return path
+    return write_png(path, grid)
 
 
 def run_demo(

@@ -5,7 +5,7 @@ import numpy as np
 from keraspose.utils.lazy_import import tf
 
 
-def _load_image(img):
+def load_image(img):
     """(H, W, 3) uint8 BGR from a path or an array (returned as is)."""
     from keraspose.datasets.transforms.load_image import LoadImage
 
@@ -19,6 +19,13 @@ def _load_image(img):
         {"img_path": tf.constant(str(img))}, tf.constant([0, 0], tf.int64)
     )
     return results["img"].numpy()
+
+
+def write_png(path, image_bgr):
+    """Writes an (H, W, 3) uint8 BGR image as PNG."""
+    rgb = np.ascontiguousarray(np.asarray(image_bgr)[..., ::-1])
+    tf.io.write_file(str(path), tf.io.encode_png(rgb))
+    return path
 
 
 def _as_xyxy(bboxes, bbox_format, shape):
@@ -87,7 +94,7 @@ def inference_topdown(
             "inference_topdown needs a top-down model whose head has a "
             "decoder (codec) with an input_size."
         )
-    image = _load_image(img)
+    image = load_image(img)
     boxes, scores = _as_xyxy(bboxes, bbox_format, image.shape[:2])
     pipeline = Compose(
         [

@@ -15,7 +15,6 @@ from keraspose.engine.callbacks.checkpoint_callback import read_train_state
 from keraspose.engine.callbacks.evaluation_callback import EvaluationCallback
 from keraspose.evaluation.evaluator import Evaluator
 from keraspose.evaluation.evaluator import evaluate_model
-from keraspose.evaluation.evaluator import pack_metric_keys
 from keraspose.registry import build
 from keraspose.utils.config import Config
 from keraspose.utils.config import to_plain
@@ -271,7 +270,6 @@ def test(
     else:
         model = keras.saving.load_model(checkpoint, compile=False)
     evaluator = Evaluator(to_plain(evaluator))
-    pack_metric_keys(dataset, evaluator.required_keys)
     metrics = evaluate_model(
         model,
         dataset,

@@ -1,9 +1,11 @@
-"""Throughput of SimpleBaseline-ResNet-50 (256x192, batch 16).
+"""Throughput of top-down models: SimpleBaseline-ResNet-50 and RTMPose-m.
 
-Prints one JSON object: train-step and inference images/s (median of
-``--repeats`` timed steps after warm-up) on the current Keras backend.
+Builds the shipped MMPose configs (COCO, 256x192) and prints one JSON object
+per model: train-step and inference (flip test on, as the configs say)
+images/s, the median of ``--repeats`` timed steps after warm-up, on the
+current Keras backend, batch 16.
 
-    KERAS_BACKEND=jax python benchmarks/bench_topdown.py
+    KERAS_BACKEND=jax python benchmarks/bench_topdown.py [--model rtmpose_m]
 """
 
 import argparse
@@ -19,30 +21,21 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keraspose  # noqa: E402
+from keraspose.apis import load_config  # noqa: E402
+from keraspose.apis.demo import config_path  # noqa: E402
+from keraspose.apis.runner import build_model  # noqa: E402
 
-CONFIG = dict(
-    type="TopdownPoseEstimator",
-    data_preprocessor=dict(
-        type="PoseDataPreprocessor",
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
+#: Benchmarked models: the shipped MMPose configs.
+MODELS = {
+    "simplebaseline_res50": (
+        "body_2d_keypoint/topdown_heatmap/coco/"
+        "td-hm_res50_8xb64-210e_coco-256x192.py"
     ),
-    backbone=dict(type="ResNet", depth=50),
-    head=dict(
-        type="HeatmapHead",
-        in_channels=2048,
-        out_channels=17,
-        loss=dict(type="KeypointMSELoss", use_target_weight=True),
-        decoder=dict(
-            type="MSRAHeatmap",
-            input_size=(192, 256),
-            heatmap_size=(48, 64),
-            sigma=2,
-        ),
+    "rtmpose_m": (
+        "body_2d_keypoint/rtmpose/coco/rtmpose-m_8xb256-420e_coco-256x192.py"
     ),
-    test_cfg=dict(flip_test=True, flip_mode="heatmap", shift_heatmap=True),
-)
+}
+COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 
 def _median_rate(fn, batch, warmup, repeats):
@@ -56,28 +49,17 @@ def _median_rate(fn, batch, warmup, repeats):
     return batch / statistics.median(times)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+def bench(name, args):
+    cfg = load_config(config_path(MODELS[name]))
+    model = build_model(cfg, metainfo=dict(flip_indices=COCO_FLIP))
+    codec = keraspose.build(cfg.codec)
+    w, h = codec.input_size
     b = args.batch_size
     rng = np.random.default_rng(0)
-    x = {"images": rng.uniform(0, 255, (b, 256, 192, 3)).astype("float32")}
-    codec = keraspose.build(CONFIG["head"]["decoder"])
+    x = {"images": rng.uniform(0, 255, (b, h, w, 3)).astype("float32")}
     y = codec.batch_encode(
-        rng.uniform(0, 190, (b, 17, 2)).astype("float32"), np.ones((b, 17))
-    )
-    model = keraspose.build(
-        dict(
-            CONFIG,
-            metainfo=dict(
-                flip_indices=list(
-                    [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
-                )
-            ),
-        )
+        rng.uniform(0, min(w, h), (b, 17, 2)).astype("float32"),
+        np.ones((b, 17)),
     )
     model.compile(optimizer=keras.optimizers.Adam(5e-4))
     train = _median_rate(
@@ -86,20 +68,32 @@ def main():
     infer = _median_rate(
         lambda: model.predict_on_batch(x), b, args.warmup, args.repeats
     )
-    print(
-        json.dumps(
-            {
-                "benchmark": "topdown_simplebaseline_res50_256x192",
-                "backend": keras.backend.backend(),
-                "batch_size": b,
-                "train_images_per_s": round(train, 2),
-                "inference_images_per_s_flip_test": round(infer, 2),
-                "repeats": args.repeats,
-                "cpu_count": os.cpu_count(),
-                "machine": platform.machine(),
-            }
-        )
+    return {
+        "benchmark": f"topdown_{name}_{h}x{w}",
+        "backend": keras.backend.backend(),
+        "params": int(sum(np.prod(v.shape) for v in model.trainable_weights)),
+        "batch_size": b,
+        "train_images_per_s": round(train, 2),
+        "inference_images_per_s_flip_test": round(infer, 2),
+        "repeats": args.repeats,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--model", choices=sorted(MODELS) + ["all"], default="all"
     )
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    names = sorted(MODELS) if args.model == "all" else [args.model]
+    for name in names:
+        print(json.dumps(bench(name, args)), flush=True)
+        keras.utils.clear_session()
 
 
 if __name__ == "__main__":

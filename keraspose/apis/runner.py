@@ -12,6 +12,7 @@ from keraspose.datasets.builder import build_dataloader
 from keraspose.datasets.builder import build_dataset
 from keraspose.engine.callbacks.checkpoint_callback import CheckpointCallback
 from keraspose.engine.callbacks.checkpoint_callback import read_train_state
+from keraspose.engine.callbacks.ema_callback import EMACallback
 from keraspose.engine.callbacks.evaluation_callback import EvaluationCallback
 from keraspose.evaluation.evaluator import Evaluator
 from keraspose.evaluation.evaluator import evaluate_model
@@ -112,6 +113,39 @@ def _compile(model, cfg, steps_per_epoch):
     return model
 
 
+def _custom_hook_callbacks(custom_hooks):
+    """Keras callbacks for MMPose's ``custom_hooks``.
+
+    ``EMAHook`` becomes an :class:`EMACallback` (listed before evaluation and
+    checkpoints, which then see the averaged weights);
+    ``PipelineSwitchHook`` is returned as ``dict(switch_epoch,
+    switch_pipeline)`` for ``train`` to split ``fit``. Other hooks are
+    skipped with a warning naming them.
+    """
+    callbacks, switch = [], None
+    for hook in to_plain(custom_hooks or []):
+        hook = dict(hook)
+        kind = str(hook.pop("type", "")).split(".")[-1]
+        hook.pop("_scope_", None)
+        if kind == "EMAHook":
+            callbacks.append(EMACallback(**hook))
+        elif kind == "PipelineSwitchHook":
+            missing = {"switch_epoch", "switch_pipeline"} - set(hook)
+            if missing:
+                raise ValueError(
+                    f"PipelineSwitchHook needs {sorted(missing)}. "
+                    f"Received: {hook!r}"
+                )
+            switch = hook
+        else:
+            logger.warning(
+                "custom_hooks: %r has no keraspose equivalent and is "
+                "skipped (supported: EMAHook, PipelineSwitchHook).",
+                kind,
+            )
+    return callbacks, switch
+
+
 def train(config, work_dir=None, resume=False, cfg_options=None, verbose=1):
     """Trains the config's model with ``model.fit``.
 
@@ -120,7 +154,8 @@ def train(config, work_dir=None, resume=False, cfg_options=None, verbose=1):
     ``val_dataloader`` + ``val_evaluator`` (evaluation every
     ``val_interval`` epochs, metrics in the logs), ``default_hooks.
     checkpoint`` (``interval``, ``save_best``, ``rule``,
-    ``max_keep_ckpts``) and ``randomness.seed``. The work dir receives the
+    ``max_keep_ckpts``), ``custom_hooks`` (``EMAHook``,
+    ``PipelineSwitchHook``) and ``randomness.seed``. The work dir receives the
     config, ``log.csv``, ``last.keras`` + ``train_state.json`` after every
     epoch, ``epoch_{n}.keras``, ``best_*.keras`` and ``metrics.json``.
 
@@ -153,7 +188,7 @@ def train(config, work_dir=None, resume=False, cfg_options=None, verbose=1):
     train_cfg = cfg.get("train_cfg") or {}
     max_epochs = int(train_cfg.get("max_epochs", 1))
 
-    callbacks = []
+    callbacks, switch = _custom_hook_callbacks(cfg.get("custom_hooks"))
     val_loader_cfg = cfg.get("val_dataloader")
     if val_loader_cfg and cfg.get("val_evaluator"):
         val_set = build_dataset(to_plain(val_loader_cfg.dataset))
@@ -203,24 +238,50 @@ def train(config, work_dir=None, resume=False, cfg_options=None, verbose=1):
             )
         model = build_model(cfg, train_set.metainfo)
         _compile(model, cfg, steps)
-    callbacks.append(
-        keras.callbacks.CSVLogger(
-            os.path.join(work_dir, "log.csv"), append=initial_epoch > 0
+    head = getattr(model.head, "pose_head", model.head)
+    if hasattr(head, "set_epoch"):
+        # MMPose heads that read the epoch from the message hub (DSNT's
+        # lambda_t) get it at each epoch start.
+        callbacks.append(
+            keras.callbacks.LambdaCallback(
+                on_epoch_begin=lambda epoch, logs=None: head.set_epoch(epoch)
+            )
         )
+    csv_logger = keras.callbacks.CSVLogger(
+        os.path.join(work_dir, "log.csv"), append=initial_epoch > 0
     )
+    callbacks.append(csv_logger)
+    # MMDetection's PipelineSwitchHook: the epochs from `switch_epoch` on
+    # train with `switch_pipeline` (a second `fit` over those epochs).
+    segments = [(initial_epoch, max_epochs, loader)]
+    if switch is not None and switch["switch_epoch"] < max_epochs:
+        at = int(switch["switch_epoch"])
+        switched_cfg = to_plain(loader_cfg)
+        switched_cfg["dataset"]["pipeline"] = to_plain(
+            switch["switch_pipeline"]
+        )
+        switched, _ = build_dataloader(switched_cfg, seed=seed)
+        segments = [
+            (initial_epoch, min(at, max_epochs), loader),
+            (max(initial_epoch, at), max_epochs, switched),
+        ]
     history = {}
-    if initial_epoch < max_epochs:
-        start = time.time()
+    start = time.time()
+    for first, end, data in segments:
+        if first >= end:
+            continue
         hist = model.fit(
-            loader,
-            epochs=max_epochs,
-            initial_epoch=initial_epoch,
+            data,
+            epochs=end,
+            initial_epoch=first,
             callbacks=callbacks,
             verbose=verbose,
         )
-        history = hist.history
-        if verbose:
-            print(f"Trained in {time.time() - start:.0f} s; {work_dir}")
+        csv_logger.append = True
+        for key, values in hist.history.items():
+            history.setdefault(key, []).extend(values)
+    if history and verbose:
+        print(f"Trained in {time.time() - start:.0f} s; {work_dir}")
     evaluated = [c for c in callbacks if isinstance(c, EvaluationCallback)]
     if evaluated and evaluated[0].history:
         with open(os.path.join(work_dir, "metrics.json"), "w") as f:

@@ -8,6 +8,7 @@
 """
 
 from keraspose.engine.callbacks import CheckpointCallback
+from keraspose.engine.callbacks import EMACallback
 from keraspose.engine.callbacks import EvaluationCallback
 from keraspose.engine.optimizers import TorchAdam
 from keraspose.engine.optimizers import TorchAdamW
@@ -17,6 +18,7 @@ from keraspose.engine.schedulers import ParamSchedulerSchedule
 
 __all__ = [
     "CheckpointCallback",
+    "EMACallback",
     "EvaluationCallback",
     "ParamSchedulerSchedule",
     "TorchAdam",

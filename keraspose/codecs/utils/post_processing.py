@@ -84,6 +84,18 @@ def gaussian_kernel1d(kernel_size):
             0.109375,
             0.03125,
         ],
+        # OpenCV's table also fixes k=9 (not the sigma formula)
+        9: [
+            0.015625,
+            0.05078125,
+            0.1171875,
+            0.19921875,
+            0.234375,
+            0.19921875,
+            0.1171875,
+            0.05078125,
+            0.015625,
+        ],
     }
     if kernel_size in fixed:
         return np.asarray(fixed[kernel_size], np.float64)

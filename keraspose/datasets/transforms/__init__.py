@@ -1,5 +1,6 @@
 """Graph-mode (tf.data) data transforms with MMPose's names and defaults."""
 
+from keraspose.datasets.transforms.albumentation import Albumentation
 from keraspose.datasets.transforms.base import BaseTransform
 from keraspose.datasets.transforms.compose import Compose
 from keraspose.datasets.transforms.generate_target import GenerateTarget
@@ -17,8 +18,10 @@ from keraspose.datasets.transforms.random_bbox_transform import (
 from keraspose.datasets.transforms.random_flip import RandomFlip
 from keraspose.datasets.transforms.random_half_body import RandomHalfBody
 from keraspose.datasets.transforms.topdown_affine import TopdownAffine
+from keraspose.datasets.transforms.yolox_hsv_random_aug import YOLOXHSVRandomAug
 
 __all__ = [
+    "Albumentation",
     "BaseTransform",
     "Compose",
     "GenerateTarget",
@@ -30,4 +33,5 @@ __all__ = [
     "RandomFlip",
     "RandomHalfBody",
     "TopdownAffine",
+    "YOLOXHSVRandomAug",
 ]

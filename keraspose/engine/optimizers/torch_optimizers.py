@@ -55,7 +55,14 @@ class _TorchRulesMixin:
             self.exclude_from_weight_decay(var_names=[_name_pattern(names)])
 
     def _decays(self, variable):
-        return bool(self.weight_decay) and self._use_weight_decay(variable)
+        if not self.weight_decay:
+            return False
+        # Parameters that merely share a norm layer's name (RTMCCBlock's
+        # `gamma`/`beta` scale-offsets) are marked by their layer: MMEngine
+        # exempts only normalization layers' parameters.
+        if getattr(variable, "decay_like_weight", False):
+            return True
+        return self._use_weight_decay(variable)
 
     def _update_count(self, dtype):
         """Torch's per-parameter ``step``: updates so far, this one included.

@@ -1,7 +1,23 @@
 """Heads: features -> raw outputs, losses and decoded keypoints."""
 
 from keraspose.models.heads.base_head import BaseHead
+from keraspose.models.heads.coord_cls_heads import RTMCCHead
+from keraspose.models.heads.coord_cls_heads import SimCCHead
 from keraspose.models.heads.heatmap_heads import HeatmapHead
 from keraspose.models.heads.hybrid_heads import VisPredictHead
+from keraspose.models.heads.regression_heads import DSNTHead
+from keraspose.models.heads.regression_heads import IntegralRegressionHead
+from keraspose.models.heads.regression_heads import RegressionHead
+from keraspose.models.heads.regression_heads import RLEHead
 
-__all__ = ["BaseHead", "HeatmapHead", "VisPredictHead"]
+__all__ = [
+    "BaseHead",
+    "HeatmapHead",
+    "RTMCCHead",
+    "SimCCHead",
+    "VisPredictHead",
+    "DSNTHead",
+    "IntegralRegressionHead",
+    "RegressionHead",
+    "RLEHead",
+]

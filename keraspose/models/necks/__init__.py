@@ -1,1 +1,5 @@
-"""Necks: feature maps -> feature maps (none yet)."""
+"""Necks: feature maps -> feature maps (or pooled vectors)."""
+
+from keraspose.models.necks.gap_neck import GlobalAveragePooling
+
+__all__ = ["GlobalAveragePooling"]

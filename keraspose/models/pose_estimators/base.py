@@ -195,7 +195,7 @@ class BasePoseEstimator(keras.Model):
         """Flip indices from the metainfo (COCO's, with a warning, if none)."""
         if self.metainfo and self.metainfo.get("flip_indices") is not None:
             return list(self.metainfo["flip_indices"])
-        k = getattr(self.head, "out_channels", None)
+        k = _head_num_keypoints(self.head)
         if k == len(_COCO_FLIP_INDICES):
             warnings.warn(
                 "The model has no metainfo with flip_indices; using COCO's "
@@ -227,7 +227,7 @@ class BasePoseEstimator(keras.Model):
     def _check_metainfo(self):
         if not self.metainfo:
             return
-        k = getattr(self.head, "out_channels", None)
+        k = _head_num_keypoints(self.head)
         flip = self.metainfo.get("flip_indices")
         n = self.metainfo.get("num_keypoints", len(flip) if flip else None)
         if k is not None and n is not None and n != k:
@@ -282,3 +282,10 @@ def _jsonable(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     return value
+
+
+def _head_num_keypoints(head):
+    """K of a head: ``num_keypoints`` where outputs group channels per
+    keypoint (UDP combined maps), else ``out_channels``."""
+    k = getattr(head, "num_keypoints", None)
+    return k if k is not None else getattr(head, "out_channels", None)

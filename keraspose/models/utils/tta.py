@@ -85,3 +85,65 @@ def _check_indices(flip_indices, num):
             f"Expected {num} flip_indices (one per keypoint). Received "
             f"{len(flip_indices)}: {list(flip_indices)}"
         )
+
+
+def flip_vectors(x_labels, y_labels, flip_indices):
+    """Flips SimCC vectors predicted on a horizontally flipped image back.
+
+    As MMPose's ``flip_vectors``: keypoints are swapped with their mirror
+    partners, and the x bins are reversed (no shift).
+
+    Args:
+        x_labels: (B, K, Wx) x-axis representations of the flipped image.
+        y_labels: (B, K, Wy) y-axis representations of the flipped image.
+        flip_indices: keypoint index of each keypoint's mirror partner.
+
+    Returns:
+        ``(x_labels, y_labels)`` aligned with the unflipped image.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.arange(6, dtype="float32").reshape(1, 2, 3)
+    >>> fx, fy = flip_vectors(x, x, [1, 0])
+    >>> np.asarray(fx).tolist(), np.asarray(fy).tolist()
+    ([[[5.0, 4.0, 3.0], [2.0, 1.0, 0.0]]], [[[3.0, 4.0, 5.0], [0.0, 1.0, 2.0]]])
+    """
+    _check_indices(flip_indices, x_labels.shape[1])
+    _check_indices(flip_indices, y_labels.shape[1])
+    x_labels = ops.flip(ops.take(x_labels, list(flip_indices), axis=1), -1)
+    y_labels = ops.take(y_labels, list(flip_indices), axis=1)
+    return x_labels, y_labels
+
+
+def flip_coordinates(coords, flip_indices, shift_coords, input_size):
+    """Flips normalised coordinates predicted on a flipped image back.
+
+    As MMPose's ``flip_coordinates``: ``x -> 1 - x`` (minus ``1 / width``
+    with ``shift_coords``), then keypoints are swapped with their mirror
+    partners. Only the first channel of the last axis is an x coordinate;
+    any further channels (RLE's sigmas) are carried unchanged.
+
+    Args:
+        coords: (B, K, D) coordinates normalised to [0, 1] by the input size.
+        flip_indices: keypoint index of each keypoint's mirror partner.
+        shift_coords: shift by one input pixel to undo the flip's
+            misalignment.
+        input_size: model input size (w, h).
+
+    Returns:
+        (B, K, D) coordinates aligned with the unflipped image.
+
+    Example:
+
+    >>> import numpy as np
+    >>> c = np.array([[[0.25, 0.5], [0.75, 0.1]]], "float32")
+    >>> np.asarray(flip_coordinates(c, [1, 0], False, (4, 4))).tolist()
+    [[[0.25, 0.10000000149011612], [0.75, 0.5]]]
+    """
+    _check_indices(flip_indices, coords.shape[1])
+    x = 1.0 - coords[..., :1]
+    if shift_coords:
+        x = x - 1.0 / float(input_size[0])
+    coords = ops.concatenate([x, coords[..., 1:]], axis=-1)
+    return ops.take(coords, list(flip_indices), axis=1)

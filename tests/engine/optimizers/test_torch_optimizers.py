@@ -187,3 +187,28 @@ def test_excluded_variables_skip_decay_in_a_compiled_fit(cls):
         np.testing.assert_allclose(kernel, 0.95, rtol=1e-6)
     for name in ("fc/bias", "bn/gamma", "bn/beta"):
         np.testing.assert_array_equal(weights[name], 1.0)
+
+
+def test_non_norm_gamma_beta_still_decay():
+    # RTMCCBlock's `gamma`/`beta` are scale-offsets, not norm parameters:
+    # MMEngine's norm_decay_mult=0 leaves them decayed.
+    block = keraspose.build(
+        dict(
+            type="RTMCCBlock",
+            num_token=4,
+            in_token_dims=8,
+            out_token_dims=8,
+            s=4,
+            expansion_factor=2,
+        )
+    )
+    block.build((None, 4, 8))
+    opt = TorchAdamW(
+        learning_rate=0.1,
+        weight_decay=0.5,
+        no_weight_decay_names=["bias", "gamma", "beta"],
+    )
+    assert opt._decays(block.gamma) and opt._decays(block.beta)
+    bn = keras.layers.BatchNormalization()
+    bn.build((None, 3))
+    assert not opt._decays(bn.gamma) and not opt._decays(bn.beta)

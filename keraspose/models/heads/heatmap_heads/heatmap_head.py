@@ -4,6 +4,9 @@ import keras
 from keras import ops
 
 from keraspose.models.heads.base_head import BaseHead
+from keraspose.models.losses.combined_target_mse_loss import (
+    CombinedTargetMSELoss,
+)
 from keraspose.models.utils.accuracy import heatmap_pck_accuracy
 from keraspose.models.utils.conv2d import Conv2d
 from keraspose.models.utils.conv_transpose2d import ConvTranspose2d
@@ -33,7 +36,10 @@ class HeatmapHead(BaseHead):
 
     Args:
         in_channels: channels of the last feature map.
-        out_channels: number of keypoints K.
+        out_channels: number of keypoints K (3K for UDP combined maps,
+            with ``UDPHeatmap(heatmap_type="combined")`` and
+            ``CombinedTargetMSELoss``; flip test then needs
+            ``flip_mode="udp_combined"``).
         deconv_out_channels: output channels of each deconvolution, or
             None/() for none.
         deconv_kernel_sizes: kernel size (4, 3 or 2) of each deconvolution.
@@ -154,6 +160,15 @@ class HeatmapHead(BaseHead):
             x = self.final_layer(x)
         return x
 
+    @property
+    def num_keypoints(self):
+        """K: ``out_channels``, or ``out_channels // 3`` for UDP combined
+        maps (a ``combined`` decoder or a ``CombinedTargetMSELoss``)."""
+        group = getattr(self.decoder, "num_channels_per_keypoint", 1)
+        if isinstance(self.loss_module, CombinedTargetMSELoss):
+            group = 3
+        return self.out_channels // group
+
     def log_names(self, train_cfg=None):
         names = ["loss_kpt"]
         if (train_cfg or {}).get("compute_acc", True):
@@ -177,6 +192,12 @@ class HeatmapHead(BaseHead):
             )
         losses = {"loss_kpt": self.loss_module(outputs, gt, weights)}
         if (train_cfg or {}).get("compute_acc", True):
+            step = self.out_channels // self.num_keypoints
+            if step > 1:
+                # Combined maps: MMPose's accuracy fails on 3K channels
+                # against K weights (its configs set compute_acc=False);
+                # keraspose measures it on the disc channels.
+                outputs, gt = outputs[..., ::step], gt[..., ::step]
             losses["acc_pose"] = heatmap_pck_accuracy(outputs, gt, weights)
         return losses
 

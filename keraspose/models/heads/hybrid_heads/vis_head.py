@@ -15,11 +15,12 @@ from keraspose.registry import to_config
 class VisPredictHead(BaseHead):
     """Wraps a pose head and adds keypoint visibility prediction.
 
-    Visibility comes from the last feature map: global average pooling ->
-    linear -> sigmoid (when the loss says ``use_sigmoid``), as in MMPose's
-    ``VisPredictHead``. The visibility labels are the codec's
-    ``keypoint_weights``; ``keypoints_visible_weights`` in the targets, if
-    present, weight the loss when ``use_target_weight`` is set.
+    Visibility comes from the last feature map: global average pooling
+    (skipped for already pooled (B, C) features) -> linear -> sigmoid (when
+    the loss says ``use_sigmoid``), as in MMPose's ``VisPredictHead``. The
+    visibility labels are the codec's ``keypoint_weights``;
+    ``keypoints_visible_weights`` in the targets, if present, weight the
+    loss when ``use_target_weight`` is set.
 
     Only the :class:`BaseHead` contract of the wrapped head is used, so any
     head works. Raw outputs are ``(pose_outputs, visibility)``.
@@ -56,8 +57,10 @@ class VisPredictHead(BaseHead):
                 f"Received: {type(self.pose_head).__name__}"
             )
         self.in_channels = getattr(self.pose_head, "in_channels", None)
-        out = getattr(self.pose_head, "num_joints", None) or getattr(
-            self.pose_head, "out_channels", None
+        out = (
+            getattr(self.pose_head, "num_keypoints", None)
+            or getattr(self.pose_head, "num_joints", None)
+            or getattr(self.pose_head, "out_channels", None)
         )
         if out is None:
             raise ValueError(
@@ -85,7 +88,8 @@ class VisPredictHead(BaseHead):
 
     def vis_forward(self, feats):
         x = feats[-1] if isinstance(feats, list | tuple) else feats
-        x = ops.mean(x, axis=(1, 2))
+        if len(x.shape) == 4:  # pooled features (a GAP neck) pass as is
+            x = ops.mean(x, axis=(1, 2))
         x = self.vis_head(x)
         if self.use_sigmoid:
             x = ops.sigmoid(x)

@@ -1,0 +1,121 @@
+# SimCC (Li et al., ECCV 2022) ResNet-50 with deconvolutions, COCO 256x192:
+# MMPose's simcc_res50_8xb64-210e_coco-256x192 (72.1 AP on val2017 with its
+# detections). Point data_root at a COCO folder:
+#   keraspose train <this file> --cfg-options data_root=/data/coco/
+_base_ = ["../../../_base_/default_runtime.py"]
+
+# runtime
+train_cfg = dict(max_epochs=210, val_interval=10)
+
+# optimizer
+optim_wrapper = dict(optimizer=dict(type="Adam", lr=1e-3))
+
+# learning policy: linear warm-up over 500 iterations, steps at 170 and 200
+param_scheduler = [
+    dict(type="LinearLR", begin=0, end=500, start_factor=0.001, by_epoch=False),
+    dict(type="MultiStepLR", milestones=[170, 200], gamma=0.1, by_epoch=True),
+]
+
+# MMPose trained on 8 GPUs x 64 images
+auto_scale_lr = dict(base_batch_size=512)
+
+# keep the checkpoint with the best COCO AP
+default_hooks = dict(checkpoint=dict(save_best="coco/AP", rule="greater"))
+
+# codec settings
+codec = dict(
+    type="SimCCLabel", input_size=(192, 256), sigma=6.0, simcc_split_ratio=2.0
+)
+
+# model settings
+model = dict(
+    type="TopdownPoseEstimator",
+    data_preprocessor=dict(
+        type="PoseDataPreprocessor",
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+    ),
+    backbone=dict(
+        type="ResNet",
+        depth=50,
+        init_cfg=dict(type="Pretrained", checkpoint="torchvision://resnet50"),
+    ),
+    head=dict(
+        type="SimCCHead",
+        in_channels=2048,
+        out_channels=17,
+        input_size=codec["input_size"],
+        in_featuremap_size=tuple([s // 32 for s in codec["input_size"]]),
+        simcc_split_ratio=codec["simcc_split_ratio"],
+        loss=dict(type="KLDiscretLoss", use_target_weight=True),
+        decoder=codec,
+    ),
+    test_cfg=dict(flip_test=True),
+)
+
+# base dataset settings
+dataset_type = "CocoDataset"
+data_mode = "topdown"
+data_root = "data/coco/"
+
+# pipelines
+train_pipeline = [
+    dict(type="LoadImage"),
+    dict(type="GetBBoxCenterScale"),
+    dict(type="RandomFlip", direction="horizontal"),
+    dict(type="RandomHalfBody"),
+    dict(type="RandomBBoxTransform"),
+    dict(type="TopdownAffine", input_size=codec["input_size"]),
+    dict(type="GenerateTarget", encoder=codec),
+    dict(type="PackPoseInputs"),
+]
+val_pipeline = [
+    dict(type="LoadImage"),
+    dict(type="GetBBoxCenterScale"),
+    dict(type="TopdownAffine", input_size=codec["input_size"]),
+    dict(type="PackPoseInputs"),
+]
+
+# data loaders
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type="DefaultSampler", shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file="annotations/person_keypoints_train2017.json",
+        data_prefix=dict(img="train2017/"),
+        pipeline=train_pipeline,
+    ),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type="DefaultSampler", shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file="annotations/person_keypoints_val2017.json",
+        bbox_file=data_root
+        + "person_detection_results/"
+        + "COCO_val2017_detections_AP_H_56_person.json",
+        data_prefix=dict(img="val2017/"),
+        test_mode=True,
+        pipeline=val_pipeline,
+    ),
+)
+test_dataloader = val_dataloader
+
+# evaluators
+val_evaluator = dict(
+    type="CocoMetric",
+    ann_file=data_root + "annotations/person_keypoints_val2017.json",
+)
+test_evaluator = val_evaluator

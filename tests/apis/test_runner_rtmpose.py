@@ -67,6 +67,7 @@ def tiny_rtmpose(data_root):
     return options
 
 
+@pytest.mark.heavy
 def test_rtmpose_trains_with_ema_and_pipeline_switch(shared_data, tmp_path):
     coco = shared_data / "coco"
     work_dir = str(tmp_path / "rtm")

@@ -1,8 +1,7 @@
 """The CSPNeXt bottleneck of RTMDet (mmdet's ``CSPNeXtBlock``)."""
 
-import keras
-
 from keraspose.models.utils.conv_module import ConvModule
+from keraspose.models.utils.darknet_bottleneck import DarknetBottleneck
 from keraspose.models.utils.depthwise_separable_conv_module import (
     DepthwiseSeparableConvModule,
 )
@@ -10,7 +9,7 @@ from keraspose.registry import register
 
 
 @register
-class CSPNeXtBlock(keras.layers.Layer):
+class CSPNeXtBlock(DarknetBottleneck):
     """A 3x3 ``ConvModule``, a large-kernel depthwise separable one, identity.
 
     Reference: Lyu et al., "RTMDet: An Empirical Study of Designing
@@ -58,76 +57,54 @@ class CSPNeXtBlock(keras.layers.Layer):
         init_cfg=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         if not isinstance(kernel_size, int) or kernel_size < 1:
             raise ValueError(
                 "Expected `kernel_size` to be a positive int. "
                 f"Received: kernel_size={kernel_size!r}"
             )
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.expansion = expansion
-        self.add_identity = bool(add_identity)
-        self.use_depthwise = bool(use_depthwise)
         self.kernel_size = kernel_size
-        self.conv_cfg = conv_cfg
-        self.norm_cfg = norm_cfg
-        self.act_cfg = act_cfg
-        self._identity = self.add_identity and in_channels == out_channels
-        hidden = int(out_channels * expansion)
-        dt = self.dtype_policy
-        conv = DepthwiseSeparableConvModule if use_depthwise else ConvModule
-        self.conv1 = conv(
+        super().__init__(
             in_channels,
+            out_channels,
+            expansion=expansion,
+            add_identity=add_identity,
+            use_depthwise=use_depthwise,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg,
+            init_cfg=init_cfg,
+            **kwargs,
+        )
+
+    def _make_convs(self, hidden, dt):
+        conv = (
+            DepthwiseSeparableConvModule if self.use_depthwise else ConvModule
+        )
+        self.conv1 = conv(
+            self.in_channels,
             hidden,
             3,
             stride=1,
             padding=1,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg,
             name="conv1",
             dtype=dt,
         )
         self.conv2 = DepthwiseSeparableConvModule(
             hidden,
-            out_channels,
-            kernel_size,
+            self.out_channels,
+            self.kernel_size,
             stride=1,
-            padding=kernel_size // 2,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
+            padding=self.kernel_size // 2,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg,
             name="conv2",
             dtype=dt,
         )
 
-    def build(self, input_shape):
-        # Explicit builds: nested symbolic builds cost time exponential in
-        # the nesting depth with a dynamic batch size.
-        self.conv1.build(input_shape)
-        self.conv2.build(self.conv1.compute_output_shape(input_shape))
-
-    def call(self, x, training=None, norm_training=None):
-        out = self.conv1(x, training=training, norm_training=norm_training)
-        out = self.conv2(out, training=training, norm_training=norm_training)
-        return out + x if self._identity else out
-
-    def compute_output_shape(self, input_shape):
-        return self.conv2.compute_output_shape(
-            self.conv1.compute_output_shape(input_shape)
-        )
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            in_channels=self.in_channels,
-            out_channels=self.out_channels,
-            expansion=self.expansion,
-            add_identity=self.add_identity,
-            use_depthwise=self.use_depthwise,
-            kernel_size=self.kernel_size,
-            conv_cfg=self.conv_cfg,
-            norm_cfg=self.norm_cfg,
-            act_cfg=self.act_cfg,
-        )
+        config.update(kernel_size=self.kernel_size)
         return config

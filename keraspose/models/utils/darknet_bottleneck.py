@@ -63,28 +63,31 @@ class DarknetBottleneck(keras.layers.Layer):
         self.norm_cfg = norm_cfg
         self.act_cfg = act_cfg
         self._identity = self.add_identity and in_channels == out_channels
-        hidden = int(out_channels * expansion)
-        dt = self.dtype_policy
+        self._make_convs(int(out_channels * expansion), self.dtype_policy)
+
+    def _make_convs(self, hidden, dt):
         self.conv1 = ConvModule(
-            in_channels,
+            self.in_channels,
             hidden,
             1,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg,
             name="conv1",
             dtype=dt,
         )
-        conv = DepthwiseSeparableConvModule if use_depthwise else ConvModule
+        conv = (
+            DepthwiseSeparableConvModule if self.use_depthwise else ConvModule
+        )
         self.conv2 = conv(
             hidden,
-            out_channels,
+            self.out_channels,
             3,
             stride=1,
             padding=1,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg,
             name="conv2",
             dtype=dt,
         )

@@ -5,13 +5,13 @@ from keras import ops
 
 from keraspose.codecs.base import BaseKeypointCodec
 from keraspose.codecs.base import check_keypoints
-from keraspose.codecs.msra_heatmap import _size_pair
 from keraspose.codecs.utils.opencv_blur import blur_matrix
 from keraspose.codecs.utils.opencv_blur import check_blur_kernel_size
 from keraspose.codecs.utils.post_processing import gaussian_blur
 from keraspose.codecs.utils.post_processing import get_heatmap_maximum
 from keraspose.codecs.utils.refinement import refine_keypoints_megvii
 from keraspose.registry import register
+from keraspose.utils.checks import size_pair
 
 
 @register
@@ -58,8 +58,8 @@ class MegviiHeatmap(BaseKeypointCodec):
     field_keys = ("heatmaps",)
 
     def __init__(self, input_size, heatmap_size, kernel_size):
-        self.input_size = _size_pair(input_size, "input_size")
-        self.heatmap_size = _size_pair(heatmap_size, "heatmap_size")
+        self.input_size = size_pair(input_size, "input_size")
+        self.heatmap_size = size_pair(heatmap_size, "heatmap_size")
         self.kernel_size = check_blur_kernel_size(kernel_size, "kernel_size")
         self.scale_factor = (
             np.array(self.input_size) / self.heatmap_size

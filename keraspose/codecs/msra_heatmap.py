@@ -13,16 +13,7 @@ from keraspose.codecs.utils.post_processing import get_heatmap_maximum
 from keraspose.codecs.utils.post_processing import refine_keypoints
 from keraspose.codecs.utils.post_processing import refine_keypoints_dark
 from keraspose.registry import register
-
-
-def _size_pair(value, name):
-    value = tuple(int(v) for v in value)
-    if len(value) != 2 or min(value) <= 0:
-        raise ValueError(
-            f"Expected `{name}` as a positive (width, height) pair. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+from keraspose.utils.checks import size_pair
 
 
 @register
@@ -70,8 +61,8 @@ class MSRAHeatmap(BaseKeypointCodec):
         unbiased=False,
         blur_kernel_size=11,
     ):
-        self.input_size = _size_pair(input_size, "input_size")
-        self.heatmap_size = _size_pair(heatmap_size, "heatmap_size")
+        self.input_size = size_pair(input_size, "input_size")
+        self.heatmap_size = size_pair(heatmap_size, "heatmap_size")
         if not sigma > 0:
             raise ValueError(f"Expected sigma > 0. Received: sigma={sigma!r}")
         self.sigma = float(sigma)

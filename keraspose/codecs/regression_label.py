@@ -6,16 +6,7 @@ from keras import ops
 from keraspose.codecs.base import BaseKeypointCodec
 from keraspose.codecs.base import check_keypoints
 from keraspose.registry import register
-
-
-def _size_pair(value, name):
-    value = tuple(int(v) for v in value)
-    if len(value) != 2 or min(value) <= 0:
-        raise ValueError(
-            f"Expected `{name}` as a positive (width, height) pair. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+from keraspose.utils.checks import size_pair
 
 
 def encode_regression_labels(keypoints, keypoints_visible, input_size):
@@ -100,7 +91,7 @@ class RegressionLabel(BaseKeypointCodec):
     label_keys = ("keypoint_labels", "keypoint_weights")
 
     def __init__(self, input_size):
-        self.input_size = _size_pair(input_size, "input_size")
+        self.input_size = size_pair(input_size, "input_size")
 
     def encode(self, keypoints, keypoints_visible=None):
         """Encodes one sample's instances into normalised labels.

@@ -14,19 +14,7 @@ from keraspose.codecs.utils.simcc import simcc_bins
 from keraspose.codecs.utils.simcc import simcc_dark_kernel_size
 from keraspose.codecs.utils.simcc import simcc_label_size
 from keraspose.registry import register
-
-
-def _input_size(value):
-    try:
-        value = tuple(int(v) for v in value)
-    except TypeError:
-        value = None
-    if value is None or len(value) != 2 or min(value) <= 0:
-        raise ValueError(
-            "Expected `input_size` as a positive (width, height) pair. "
-            f"Received: input_size={value!r}"
-        )
-    return value
+from keraspose.utils.checks import size_pair
 
 
 def _sigma_pair(sigma):
@@ -119,7 +107,7 @@ class SimCCLabel(BaseKeypointCodec):
         decode_visibility=False,
         decode_beta=150.0,
     ):
-        self.input_size = _input_size(input_size)
+        self.input_size = size_pair(input_size, "input_size")
         if smoothing_type not in ("gaussian", "standard"):
             raise ValueError(
                 "Expected smoothing_type 'gaussian' or 'standard'. Received: "

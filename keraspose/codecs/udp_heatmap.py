@@ -5,7 +5,6 @@ from keras import ops
 
 from keraspose.codecs.base import BaseKeypointCodec
 from keraspose.codecs.base import check_keypoints
-from keraspose.codecs.msra_heatmap import _size_pair
 from keraspose.codecs.utils.opencv_blur import check_blur_kernel_size
 from keraspose.codecs.utils.post_processing import get_heatmap_maximum
 from keraspose.codecs.utils.refinement import decode_udp_combined
@@ -13,6 +12,7 @@ from keraspose.codecs.utils.refinement import refine_keypoints_dark_udp
 from keraspose.codecs.utils.udp import generate_offset_heatmap
 from keraspose.codecs.utils.udp import generate_udp_gaussian_heatmaps
 from keraspose.registry import register
+from keraspose.utils.checks import size_pair
 
 _TYPES = ("gaussian", "combined")
 
@@ -82,8 +82,8 @@ class UDPHeatmap(BaseKeypointCodec):
         radius_factor=0.0546875,
         blur_kernel_size=11,
     ):
-        self.input_size = _size_pair(input_size, "input_size")
-        self.heatmap_size = _size_pair(heatmap_size, "heatmap_size")
+        self.input_size = size_pair(input_size, "input_size")
+        self.heatmap_size = size_pair(heatmap_size, "heatmap_size")
         if min(self.heatmap_size) < 2:
             raise ValueError(
                 "UDPHeatmap needs a heatmap of at least 2x2 pixels (it "

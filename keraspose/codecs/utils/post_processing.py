@@ -105,6 +105,20 @@ def gaussian_kernel1d(kernel_size):
     return g / g.sum()
 
 
+def separable_gaussian(heatmaps, kernel_size, padding):
+    """OpenCV's Gaussian kernel on every channel of (B, H, W, C) maps.
+
+    Rows (x) first, then columns (y), as OpenCV filters. ``padding`` is
+    ``"same"`` (zeros around the map) or ``"valid"`` (the caller padded).
+    """
+    c = heatmaps.shape[-1]
+    g = gaussian_kernel1d(kernel_size).astype(np.float32)
+    kx = np.tile(g.reshape(1, kernel_size, 1, 1), (1, 1, c, 1))
+    ky = np.tile(g.reshape(kernel_size, 1, 1, 1), (1, 1, c, 1))
+    x = ops.depthwise_conv(heatmaps, ops.convert_to_tensor(kx), 1, padding)
+    return ops.depthwise_conv(x, ops.convert_to_tensor(ky), 1, padding)
+
+
 def gaussian_blur(heatmaps, kernel_size=11):
     """MMPose's DARK modulation: zero-padded Gaussian blur, max-preserving.
 
@@ -119,14 +133,8 @@ def gaussian_blur(heatmaps, kernel_size=11):
         raise ValueError(
             f"Expected an odd blur kernel size. Received: {kernel_size}"
         )
-    k = ops.shape(heatmaps)[-1]
-    g = gaussian_kernel1d(kernel_size).astype(np.float32)
-    kx = np.tile(g.reshape(1, kernel_size, 1, 1), (1, 1, k, 1))
-    ky = np.tile(g.reshape(kernel_size, 1, 1, 1), (1, 1, k, 1))
     origin_max = ops.max(heatmaps, axis=(1, 2), keepdims=True)
-    # OpenCV filters rows (x) first, then columns (y).
-    blurred = ops.depthwise_conv(heatmaps, ops.convert_to_tensor(kx), 1, "same")
-    blurred = ops.depthwise_conv(blurred, ops.convert_to_tensor(ky), 1, "same")
+    blurred = separable_gaussian(heatmaps, kernel_size, "same")
     new_max = ops.max(blurred, axis=(1, 2), keepdims=True)
     safe = ops.where(new_max == 0, 1.0, new_max)
     return blurred * (origin_max / safe)

@@ -12,8 +12,8 @@ from keras import ops
 
 from keraspose.codecs.utils.opencv_blur import reflect101_indices
 from keraspose.codecs.utils.post_processing import gaussian_blur
-from keraspose.codecs.utils.post_processing import gaussian_kernel1d
 from keraspose.codecs.utils.post_processing import get_heatmap_maximum
+from keraspose.codecs.utils.post_processing import separable_gaussian
 
 _EPS32 = float(np.finfo(np.float32).eps)
 
@@ -39,16 +39,11 @@ def opencv_gaussian_blur(heatmaps, kernel_size):
     >>> float(out[0, 2, 2, 0]), float(out.sum())
     (0.25, 1.0)
     """
-    h, w, c = heatmaps.shape[1], heatmaps.shape[2], heatmaps.shape[3]
+    h, w = heatmaps.shape[1], heatmaps.shape[2]
     pad = kernel_size // 2
     x = ops.take(heatmaps, reflect101_indices(w, pad), axis=2)
     x = ops.take(x, reflect101_indices(h, pad), axis=1)
-    g = gaussian_kernel1d(kernel_size).astype(np.float32)
-    kx = np.tile(g.reshape(1, kernel_size, 1, 1), (1, 1, c, 1))
-    ky = np.tile(g.reshape(kernel_size, 1, 1, 1), (1, 1, c, 1))
-    # OpenCV filters rows (x) first, then columns (y).
-    x = ops.depthwise_conv(x, ops.convert_to_tensor(kx), 1, "valid")
-    return ops.depthwise_conv(x, ops.convert_to_tensor(ky), 1, "valid")
+    return separable_gaussian(x, kernel_size, "valid")
 
 
 def _flat_channels_first(heatmaps):

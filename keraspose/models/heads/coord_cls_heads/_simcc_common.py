@@ -8,20 +8,6 @@ from keraspose.models.utils.accuracy import simcc_pck_accuracy
 from keraspose.models.utils.tta import flip_vectors
 
 
-def size_pair(value, name):
-    """A positive (w, h) pair of ints, or a ValueError naming ``name``."""
-    try:
-        pair = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        pair = None
-    if pair is None or len(pair) != 2 or min(pair) <= 0:
-        raise ValueError(
-            f"Expected `{name}` as a positive (width, height) pair. "
-            f"Received: {name}={value!r}"
-        )
-    return pair
-
-
 def check_in_channels(in_channels, owner):
     if isinstance(in_channels, list | tuple):
         raise ValueError(

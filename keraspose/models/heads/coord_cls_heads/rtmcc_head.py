@@ -11,6 +11,7 @@ from keraspose.registry import build
 from keraspose.registry import register
 from keraspose.registry import to_config
 from keraspose.registry import warn_unloadable_init_cfg
+from keraspose.utils.checks import size_pair
 
 _GAU_DEFAULTS = dict(
     hidden_dims=256,
@@ -104,8 +105,8 @@ class RTMCCHead(BaseHead):
         common.check_in_channels(in_channels, "RTMCCHead")
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
-        self.input_size = common.size_pair(input_size, "input_size")
-        self.in_featuremap_size = common.size_pair(
+        self.input_size = size_pair(input_size, "input_size")
+        self.in_featuremap_size = size_pair(
             in_featuremap_size, "in_featuremap_size"
         )
         if not float(simcc_split_ratio) > 0:

@@ -9,6 +9,7 @@ from keraspose.registry import build
 from keraspose.registry import register
 from keraspose.registry import to_config
 from keraspose.registry import warn_unloadable_init_cfg
+from keraspose.utils.checks import size_pair
 
 
 def _normal(std):
@@ -102,8 +103,8 @@ class SimCCHead(BaseHead):
         common.check_in_channels(in_channels, "SimCCHead")
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
-        self.input_size = common.size_pair(input_size, "input_size")
-        self.in_featuremap_size = common.size_pair(
+        self.input_size = size_pair(input_size, "input_size")
+        self.in_featuremap_size = size_pair(
             in_featuremap_size, "in_featuremap_size"
         )
         if not float(simcc_split_ratio) > 0:

@@ -14,18 +14,7 @@ from keraspose.models.utils.tta import flip_heatmaps
 from keraspose.registry import register
 from keraspose.registry import to_config
 from keraspose.registry import warn_unloadable_init_cfg
-
-
-def _pair(value, name):
-    if isinstance(value, int):
-        value = (value, value)
-    value = tuple(int(v) for v in value)
-    if len(value) != 2 or min(value) <= 0:
-        raise ValueError(
-            f"Expected `{name}` as a positive int or (width, height) pair. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+from keraspose.utils.checks import size_pair
 
 
 @register
@@ -114,8 +103,8 @@ class IntegralRegressionHead(BaseHead):
                 f"features. Received: in_channels={in_channels!r}"
             )
         self.in_channels = int(in_channels)
-        self.in_featuremap_size = _pair(
-            in_featuremap_size, "in_featuremap_size"
+        self.in_featuremap_size = size_pair(
+            in_featuremap_size, "in_featuremap_size", allow_int=True
         )
         self.num_joints = int(num_joints)
         self.debias = bool(debias)

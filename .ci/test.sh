@@ -8,6 +8,6 @@ ruff check keraspose tests examples benchmarks tools || exit 1
 status=0
 for backend in jax tensorflow torch; do
     echo "=== KERAS_BACKEND=$backend"
-    KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider tests || status=1
+    KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests || status=1
 done
 exit $status

@@ -1,4 +1,5 @@
-"""Throughput of top-down models: SimpleBaseline-ResNet-50 and RTMPose-m.
+"""Throughput of top-down models: SimpleBaseline-R50, RTMPose-m, HRNet-W32
+and ViTPose-S.
 
 Builds the shipped MMPose configs (COCO, 256x192) and prints one JSON object
 per model: train-step and inference (flip test on, as the configs say)
@@ -33,6 +34,14 @@ MODELS = {
     ),
     "rtmpose_m": (
         "body_2d_keypoint/rtmpose/coco/rtmpose-m_8xb256-420e_coco-256x192.py"
+    ),
+    "hrnet_w32": (
+        "body_2d_keypoint/topdown_heatmap/coco/"
+        "td-hm_hrnet-w32_8xb64-210e_coco-256x192.py"
+    ),
+    "vitpose_s": (
+        "body_2d_keypoint/topdown_heatmap/coco/"
+        "td-hm_ViTPose-small_8xb64-210e_coco-256x192.py"
     ),
 }
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]

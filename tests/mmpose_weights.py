@@ -22,6 +22,13 @@ def load_state_dict(layer, state, prefix):
     """Assigns ``state[prefix + ...]`` to every weighted sublayer; returns
     the set of state keys used."""
     used = set()
+    # Variables the layer owns itself (pos_embed, cls_token, LayerScale).
+    own = layer._trainable_variables + layer._non_trainable_variables
+    for var in own:
+        key = prefix + var.name
+        if key in state and tuple(state[key].shape) == tuple(var.shape):
+            var.assign(state[key])
+            used.add(key)
     for sub in layer._flatten_layers(include_self=False, recursive=False):
         p = prefix + torch_name(sub.name) + "."
         if isinstance(sub, Conv2d):
@@ -44,7 +51,13 @@ def load_state_dict(layer, state, prefix):
                 used.add(p + key)
         elif isinstance(sub, keras.layers.Dense):
             sub.kernel.assign(np.transpose(state[p + "weight"]))
-            sub.bias.assign(state[p + "bias"])
+            used.add(p + "weight")
+            if sub.use_bias:
+                sub.bias.assign(state[p + "bias"])
+                used.add(p + "bias")
+        elif isinstance(sub, keras.layers.LayerNormalization):
+            sub.gamma.assign(state[p + "weight"])
+            sub.beta.assign(state[p + "bias"])
             used.update({p + "weight", p + "bias"})
         else:
             used |= load_state_dict(sub, state, p)

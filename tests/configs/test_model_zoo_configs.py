@@ -34,6 +34,43 @@ ZOO = {
         33_999_697
     ),
     "topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py": 33_999_697,
+    "topdown_heatmap/coco/td-hm_mobilenetv2_8xb64-210e_coco-256x192.py": (
+        9_569_809
+    ),
+    "topdown_heatmap/coco/td-hm_litehrnet-18_8xb64-210e_coco-256x192.py": (
+        1_130_769
+    ),
+    "topdown_heatmap/coco/td-hm_litehrnet-30_8xb32-210e_coco-384x288.py": (
+        1_763_717
+    ),
+    "topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py": (
+        28_536_113
+    ),
+    "topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-384x288.py": (
+        28_536_113
+    ),
+    "topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-256x192.py": (
+        63_595_745
+    ),
+    "topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-384x288.py": (
+        63_595_745
+    ),
+    "topdown_heatmap/coco/td-hm_hrnet-w32_udp-8xb64-210e_coco-256x192.py": (
+        28_536_113
+    ),
+    "topdown_heatmap/coco/td-hm_hrnet-w32_dark-8xb64-210e_coco-256x192.py": (
+        28_536_113
+    ),
+    "topdown_heatmap/coco/td-hm_ViTPose-small_8xb64-210e_coco-256x192.py": (
+        24_290_193
+    ),
+    "topdown_heatmap/coco/"
+    "td-hm_ViTPose-small-simple_8xb64-210e_coco-256x192.py": 21_722_129,
+    "topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192.py": (
+        89_993_745
+    ),
+    "topdown_heatmap/coco/"
+    "td-hm_ViTPose-base-simple_8xb64-210e_coco-256x192.py": 85_911_569,
 }
 
 

@@ -2,6 +2,8 @@
 
 import warnings
 
+from keraspose.engine.optimizers.paramwise import check_paramwise_cfg
+from keraspose.engine.optimizers.paramwise import constructor_name
 from keraspose.engine.optimizers.torch_optimizers import TorchAdam
 from keraspose.engine.optimizers.torch_optimizers import TorchAdamW
 from keraspose.engine.optimizers.torch_optimizers import TorchSGD
@@ -41,11 +43,6 @@ _TORCH_ARGS = {
 _IMPLEMENTATION_ARGS = ("foreach", "fused", "capturable", "differentiable")
 
 _WRAPPERS = ("OptimWrapper", "AmpOptimWrapper")
-_CONSTRUCTORS = (
-    None,
-    "DefaultOptimWrapperConstructor",
-    "ForceDefaultOptimWrapperConstructor",
-)
 _WRAPPER_ARGS = (
     "optimizer",
     "constructor",
@@ -54,94 +51,10 @@ _WRAPPER_ARGS = (
     "accumulative_counts",
 )
 _AMP_ARGS = ("loss_scale", "dtype", "use_fsdp")
-_PARAMWISE_ARGS = (
-    "custom_keys",
-    "bias_lr_mult",
-    "bias_decay_mult",
-    "norm_decay_mult",
-    "dwconv_decay_mult",
-    "flat_decay_mult",
-    "dcn_offset_lr_mult",
-    "bypass_duplicate",
-    "force_default_settings",
-)
 
 
 def _type_name(value):
     return str(value).rsplit(".", 1)[-1]
-
-
-def _is_one(value):
-    return value is None or float(value) == 1.0
-
-
-def _no_decay_names(paramwise_cfg, base_wd):
-    """Keras variable names MMEngine's paramwise rules exempt from decay.
-
-    ``norm_decay_mult`` covers normalization layers' weight and bias (Keras'
-    ``gamma`` and ``beta``); ``bias_decay_mult`` covers ``bias`` of other
-    layers, and normalization biases too when ``norm_decay_mult`` is unset
-    (MMEngine's rule order).
-    """
-    cfg = dict(paramwise_cfg or {})
-    unknown = sorted(set(cfg) - set(_PARAMWISE_ARGS))
-    if unknown:
-        warnings.warn(
-            f"paramwise_cfg: ignoring unknown key(s) {unknown} (MMEngine "
-            f"ignores them too). Known keys: {list(_PARAMWISE_ARGS)}.",
-            stacklevel=3,
-        )
-    for key in ("bias_lr_mult", "dcn_offset_lr_mult"):
-        if not _is_one(cfg.get(key)):
-            raise NotImplementedError(
-                f"paramwise_cfg.{key}={cfg[key]}: per-variable learning "
-                "rates are not supported (a Keras optimizer has one "
-                "learning rate)."
-            )
-    for key, rule in (cfg.get("custom_keys") or {}).items():
-        rule = dict(rule or {})
-        lr_mult = rule.pop("lr_mult", 1.0)
-        decay_mult = rule.pop("decay_mult", 1.0)
-        if (
-            not _is_one(lr_mult)
-            or (base_wd and not _is_one(decay_mult))
-            or rule
-        ):
-            raise NotImplementedError(
-                f"paramwise_cfg.custom_keys[{key!r}]={cfg['custom_keys'][key]}"
-                ": per-variable learning rates / decay factors selected by "
-                "MMEngine module paths are not supported."
-            )
-    if not base_wd:
-        # MMEngine applies decay multipliers only when the optimizer config
-        # sets `weight_decay` (and a zero decay has nothing to scale).
-        return ()
-    for key in ("dwconv_decay_mult", "flat_decay_mult"):
-        if not _is_one(cfg.get(key)):
-            raise NotImplementedError(
-                f"paramwise_cfg.{key}={cfg[key]} is not supported: the "
-                "variables it selects cannot be told apart by name."
-            )
-    norm_mult = cfg.get("norm_decay_mult")
-    bias_mult = cfg.get("bias_decay_mult")
-    for key, value in (
-        ("norm_decay_mult", norm_mult),
-        ("bias_decay_mult", bias_mult),
-    ):
-        if value is not None and float(value) not in (0.0, 1.0):
-            raise NotImplementedError(
-                f"paramwise_cfg.{key}={value}: Keras optimizers can exclude "
-                "variables from weight decay but not scale it; only 0 and 1 "
-                "are supported."
-            )
-    names = []
-    if norm_mult is not None and float(norm_mult) == 0:
-        names += ["gamma", "beta"]
-    if bias_mult is not None and float(bias_mult) == 0:
-        names.append("bias")
-        if norm_mult is None:
-            names.append("beta")
-    return tuple(dict.fromkeys(names))
 
 
 def _clip_kwargs(clip_grad):
@@ -227,18 +140,47 @@ def build_optimizer(
     :class:`TorchAdamW` and :class:`TorchSGD`: Keras optimizers with
     ``torch.optim``'s update rules (L2 ``weight_decay`` for Adam/SGD,
     torch's momentum buffer and epsilon placement). ``clip_grad`` maps to
-    ``global_clipnorm`` (``norm_type=2``) or ``clipvalue`` (``type='value'``),
-    ``accumulative_counts`` to ``gradient_accumulation_steps``, and
-    ``paramwise_cfg``'s ``norm_decay_mult=0`` / ``bias_decay_mult=0`` to
-    ``no_weight_decay_names`` (``gamma``/``beta`` of normalization layers,
-    ``bias``). The learning rate is ``optimizer.lr`` (times ``batch_size /
+    ``global_clipnorm`` (``norm_type=2``) or ``clipvalue`` (``type='value'``)
+    and ``accumulative_counts`` to ``gradient_accumulation_steps``. The
+    learning rate is ``optimizer.lr`` (times ``batch_size /
     base_batch_size`` when ``auto_scale_lr.enable``), driven by a
     :class:`ParamSchedulerSchedule` when ``param_scheduler`` is given.
 
-    Not expressible with one Keras optimizer (``NotImplementedError``):
-    per-variable learning rates (``custom_keys`` with ``lr_mult``,
-    ``bias_lr_mult``, layer-wise decay constructors), decay factors other
-    than 0 and 1, ``dwconv_decay_mult`` / ``flat_decay_mult``, several
+    ``paramwise_cfg`` becomes a learning-rate and a weight-decay multiplier
+    per variable, evaluated when the optimizer is built on a model's
+    variables from their MMEngine names (``backbone.layer1.0.conv1.weight``)
+    and their layers' types:
+
+    * ``DefaultOptimWrapperConstructor`` (and no ``constructor``):
+      ``custom_keys`` (``lr_mult``, ``decay_mult``; the longest key that is
+      a substring of the name wins and turns the other rules off),
+      ``bias_lr_mult``, ``norm_decay_mult``, ``bias_decay_mult``,
+      ``dwconv_decay_mult``, ``flat_decay_mult``, in MMEngine's precedence.
+      ``dcn_offset_lr_mult`` selects nothing (keraspose has no deformable
+      convolutions) and ``bypass_duplicate`` changes nothing (Keras lists
+      shared variables once).
+    * MMPose's ``ForceDefaultOptimWrapperConstructor``: the same, and with
+      ``force_default_settings=True`` the default rules also override a
+      ``custom_keys`` match.
+    * MMPose's ``LayerDecayOptimWrapperConstructor`` (ViTPose): learning
+      rate ``layer_decay_rate ** (num_layers + 1 - layer_id)`` with
+      MMPose's ViT layer ids (0 for ``backbone.pos_embed`` /
+      ``cls_token`` / ``patch_embed``, ``i + 1`` for ``backbone.layers.i``,
+      ``num_layers + 1`` for the rest), and no weight decay for 1-D
+      variables, names ending in ``.bias`` and names containing
+      ``pos_embed``. As in MMPose, its ``custom_keys`` are ignored (the
+      ViTPose configs' ``'bias': dict(decay_multi=0.0)`` typo is
+      harmless).
+
+    As in MMEngine, decay multipliers apply only when the optimizer config
+    sets ``weight_decay`` (``bias_decay_mult``, ``norm_decay_mult``,
+    ``dwconv_decay_mult`` or a ``custom_keys`` ``decay_mult`` without it
+    raise ``ValueError``), and a group's learning rate follows the
+    ``param_scheduler`` from its own base rate (with an absolute
+    ``eta_min`` it is not a multiple of the base rate).
+
+    Not supported (``NotImplementedError``): ``custom_keys`` rules setting
+    optimizer arguments (``lr``, ``momentum``...) per group, several
     optimizers. ``AmpOptimWrapper`` warns: mixed precision comes from the
     Keras dtype policy (``Model.compile`` adds loss scaling for
     ``mixed_float16``).
@@ -271,8 +213,8 @@ def build_optimizer(
     ... )
     >>> type(opt).__name__, opt.weight_decay, opt.global_clipnorm
     ('TorchAdamW', 0.05, 35.0)
-    >>> opt.no_weight_decay_names
-    ('gamma', 'beta', 'bias')
+    >>> opt.paramwise_cfg
+    {'norm_decay_mult': 0.0, 'bias_decay_mult': 0.0}
     """
     if not isinstance(optim_wrapper, dict):
         raise TypeError(
@@ -308,19 +250,17 @@ def build_optimizer(
             f"optim_wrapper: unsupported argument(s) {unknown}. Supported "
             f"arguments: {['type', *_WRAPPER_ARGS]}."
         )
-    constructor = cfg.get("constructor")
-    if constructor is not None:
-        constructor = _type_name(constructor)
-    if constructor not in _CONSTRUCTORS:
-        raise NotImplementedError(
-            f"optim_wrapper constructor {constructor!r} is not supported "
-            "(layer-wise learning rates need per-variable rates). Supported: "
-            f"{[c for c in _CONSTRUCTORS if c]}."
-        )
+    constructor = constructor_name(cfg.get("constructor"))
 
     opt_type, args = _optimizer_args(cfg["optimizer"])
-    base_wd = dict(cfg["optimizer"]).get("weight_decay")
-    no_decay = _no_decay_names(cfg.get("paramwise_cfg"), base_wd)
+    optimizer_cfg = dict(cfg["optimizer"])
+    paramwise_cfg = check_paramwise_cfg(
+        constructor,
+        cfg.get("paramwise_cfg"),
+        base_lr=optimizer_cfg.get("lr"),
+        base_wd=optimizer_cfg.get("weight_decay"),
+        optimizer_args=tuple(_TORCH_ARGS[opt_type]) + _IMPLEMENTATION_ARGS,
+    )
 
     lr = float(args["lr"])
     if auto_scale_lr and auto_scale_lr.get("enable", False):
@@ -351,7 +291,8 @@ def build_optimizer(
     weight_decay = float(args["weight_decay"])
     common = dict(
         learning_rate=learning_rate,
-        no_weight_decay_names=no_decay,
+        paramwise_cfg=paramwise_cfg,
+        constructor=constructor,
         **kwargs,
     )
     if opt_type == "SGD":

@@ -12,57 +12,156 @@ reproducing MMPose trainings:
 * Keras ``Adam`` adds ``epsilon`` to ``sqrt(v)`` before bias correction;
   torch adds it to ``sqrt(v_hat)`` after (a relative difference of order
   ``eps / sqrt(v)``: negligible unless gradients are as small as ``eps``).
-* ``exclude_from_weight_decay`` is not part of a Keras optimizer's config,
-  so it is lost when a ``.keras`` file is reloaded.
+* A Keras optimizer has one learning rate and one weight decay; MMEngine's
+  optim-wrapper constructors give every parameter its own (parameter groups
+  from ``paramwise_cfg``).
 
 ``TorchAdam``, ``TorchAdamW`` and ``TorchSGD`` are the Keras optimizers with
-torch's rules and a serializable ``no_weight_decay_names``. They run the
-per-variable ``update_step`` on every backend (on PyTorch, Keras' fused
-multi-tensor path is only used by its own classes).
+torch's rules and MMEngine's parameter groups: ``paramwise_cfg`` and the
+``constructor`` whose rules it follows are part of their config (so they
+survive ``.keras`` reloads), and ``build`` evaluates them once into a
+learning-rate and a weight-decay multiplier per variable, from the
+variable's MMEngine parameter name and its layer's type
+(:mod:`keraspose.engine.optimizers.param_names`). They run the per-variable
+``update_step`` on every backend (on PyTorch, Keras' fused multi-tensor path
+is only used by its own classes).
 """
 
+import copy
 import math
-import re
 
 import keras
+import numpy as np
 from keras import ops
 
+from keraspose.engine.optimizers.param_names import parameter_info
+from keraspose.engine.optimizers.paramwise import check_paramwise_cfg
+from keraspose.engine.optimizers.paramwise import constructor_name
+from keraspose.engine.optimizers.paramwise import paramwise_multipliers
+from keraspose.engine.schedulers.param_scheduler_schedule import (
+    ParamSchedulerSchedule,
+)
 from keraspose.registry import register
-
-
-def _name_pattern(names):
-    """A regex matching variables whose own name is one of ``names``.
-
-    Keras matches ``exclude_from_weight_decay(var_names=...)`` against
-    ``variable.name``: the short name (``"bias"``) on JAX and PyTorch, the
-    full path with a suffix (``"model/fc/bias:0"``) on TensorFlow.
-    """
-    alternatives = "|".join(re.escape(n) for n in names)
-    return rf"(?:^|/)(?:{alternatives})(?::\d+)?$"
 
 
 def _log(beta):
     return math.log(beta) if beta > 0 else -math.inf
 
 
+def _group_schedule(schedule, lr_mult):
+    """The schedule of a group whose base rate is ``lr_mult`` times
+    ``schedule``'s, or None when it is just ``lr_mult`` times the schedule.
+
+    MMEngine's schedulers run per parameter group from the group's initial
+    rate, and some targets are absolute (``eta_min`` of
+    ``CosineAnnealingLR``, ``PolyLR``...): such a group's rate is not
+    ``lr_mult`` times the base rate and gets its own table.
+    """
+    config = schedule.get_config()
+    config["base_lr"] = schedule.base_lr * lr_mult
+    group = ParamSchedulerSchedule(**config)
+    if np.array_equal(group.starts, schedule.starts) and np.allclose(
+        group.values, schedule.values * lr_mult, rtol=1e-12, atol=0.0
+    ):
+        return None
+    return group
+
+
 class _TorchRulesMixin:
-    """Shared pieces: excluded names in the config, update counting."""
+    """Shared pieces: per-variable multipliers, update counting."""
 
-    def _set_no_weight_decay_names(self, names):
-        names = tuple(str(n) for n in (names or ()))
-        self.no_weight_decay_names = names
-        if names:
-            self.exclude_from_weight_decay(var_names=[_name_pattern(names)])
+    def _set_paramwise(self, paramwise_cfg, constructor):
+        self.constructor = constructor_name(constructor)
+        # `build_optimizer` passes checked configs (unchanged by a second
+        # check); a hand-written one is checked as if the optimizer config
+        # set `lr` and `weight_decay`.
+        self.paramwise_cfg = check_paramwise_cfg(
+            self.constructor,
+            copy.deepcopy(paramwise_cfg),
+            base_lr=1.0,
+            base_wd=1.0,
+        )
+        self.parameter_names = ()
+        self._lr_multipliers = None
+        self._decay_values = None
+        self._lr_schedules = None
 
-    def _decays(self, variable):
-        if not self.weight_decay:
-            return False
-        # Parameters that merely share a norm layer's name (RTMCCBlock's
-        # `gamma`/`beta` scale-offsets) are marked by their layer: MMEngine
-        # exempts only normalization layers' parameters.
-        if getattr(variable, "decay_like_weight", False):
-            return True
-        return self._use_weight_decay(variable)
+    def build(self, var_list):
+        super().build(var_list)
+        self._build_multipliers(var_list)
+
+    def _build_multipliers(self, var_list):
+        """Evaluates the paramwise rules once per variable.
+
+        Stores, by optimizer variable index, the learning-rate multiplier,
+        the weight decay (``weight_decay * decay_mult``; 0 for variables
+        excluded with ``exclude_from_weight_decay``) and, where the
+        learning-rate schedule does not scale with the base rate, the
+        group's own schedule.
+        """
+        variables = list(var_list)
+        infos = parameter_info(variables)
+        multipliers = paramwise_multipliers(
+            infos, self.constructor, self.paramwise_cfg
+        )
+        wd = float(self.weight_decay or 0.0)
+        count = len(self._trainable_variables_indices)
+        names = [""] * count
+        lr_mults = [1.0] * count
+        decays = [0.0] * count
+        for variable, info, (lr_mult, decay_mult) in zip(
+            variables, infos, multipliers
+        ):
+            index = self._get_variable_index(variable)
+            names[index] = info.name
+            lr_mults[index] = lr_mult
+            if wd and decay_mult and self._use_weight_decay(variable):
+                decays[index] = wd * decay_mult
+        schedules = [None] * count
+        if isinstance(self._learning_rate, ParamSchedulerSchedule):
+            scaled = {}
+            for index, lr_mult in enumerate(lr_mults):
+                if lr_mult == 1.0:
+                    continue
+                if lr_mult not in scaled:
+                    scaled[lr_mult] = _group_schedule(
+                        self._learning_rate, lr_mult
+                    )
+                schedules[index] = scaled[lr_mult]
+        self.parameter_names = tuple(names)
+        self._lr_multipliers = tuple(lr_mults)
+        self._decay_values = tuple(decays)
+        self._lr_schedules = tuple(schedules)
+
+    def multipliers(self):
+        """The built optimizer's ``{parameter name: (lr_mult, decay_mult)}``.
+
+        ``decay_mult`` is relative to ``weight_decay`` (0 for variables
+        without decay, and for every variable when ``weight_decay`` is 0).
+        """
+        if self._lr_multipliers is None:
+            raise ValueError(
+                "The optimizer is not built yet: call `build(variables)`."
+            )
+        wd = float(self.weight_decay or 0.0)
+        return {
+            name: (lr_mult, decay / wd if wd else 0.0)
+            for name, lr_mult, decay in zip(
+                self.parameter_names, self._lr_multipliers, self._decay_values
+            )
+        }
+
+    def _variable_lr_and_decay(self, variable, learning_rate):
+        """This step's learning rate and weight decay of ``variable``."""
+        index = self._get_variable_index(variable)
+        decay = self._decay_values[index]
+        schedule = self._lr_schedules[index]
+        if schedule is not None:
+            return schedule(self._iterations), decay
+        lr_mult = self._lr_multipliers[index]
+        if lr_mult != 1.0:
+            learning_rate = ops.multiply(learning_rate, lr_mult)
+        return learning_rate, decay
 
     def _update_count(self, dtype):
         """Torch's per-parameter ``step``: updates so far, this one included.
@@ -115,7 +214,10 @@ class _TorchRulesMixin:
         )
 
     def _config_extra(self):
-        return {"no_weight_decay_names": list(self.no_weight_decay_names)}
+        return {
+            "paramwise_cfg": copy.deepcopy(self.paramwise_cfg),
+            "constructor": self.constructor,
+        }
 
 
 @register
@@ -123,9 +225,10 @@ class TorchAdam(_TorchRulesMixin, keras.optimizers.Adam):
     """Keras Adam with ``torch.optim.Adam``'s update.
 
     ``weight_decay`` is torch's L2 penalty: ``wd * p`` is added to the
-    gradient (after clipping) before the moment updates; variables named in
-    ``no_weight_decay_names`` are left out. ``epsilon`` is added after bias
-    correction, as in torch.
+    gradient (after clipping) before the moment updates. ``epsilon`` is
+    added after bias correction, as in torch. ``paramwise_cfg`` scales the
+    learning rate and ``weight_decay`` per variable (MMEngine's parameter
+    groups).
 
     Args:
         learning_rate: float or a ``LearningRateSchedule``.
@@ -134,8 +237,13 @@ class TorchAdam(_TorchRulesMixin, keras.optimizers.Adam):
         epsilon: torch ``eps``.
         amsgrad: torch ``amsgrad``.
         weight_decay: L2 coefficient (torch semantics), or None.
-        no_weight_decay_names: variable names (``"bias"``, ``"gamma"``)
-            without weight decay.
+        paramwise_cfg: MMEngine's ``paramwise_cfg`` (``custom_keys``,
+            ``bias_lr_mult``, ``norm_decay_mult``..., or ``num_layers`` and
+            ``layer_decay_rate`` for layer decay): per-variable learning
+            rate and weight decay multipliers, evaluated at ``build``.
+        constructor: the MMEngine / MMPose optim-wrapper constructor whose
+            rules ``paramwise_cfg`` follows (default
+            ``"DefaultOptimWrapperConstructor"``).
         **kwargs: Keras optimizer arguments (``global_clipnorm``,
             ``clipvalue``, ``gradient_accumulation_steps``, ``name``...).
 
@@ -157,7 +265,8 @@ class TorchAdam(_TorchRulesMixin, keras.optimizers.Adam):
         epsilon=1e-8,
         amsgrad=False,
         weight_decay=None,
-        no_weight_decay_names=None,
+        paramwise_cfg=None,
+        constructor=None,
         **kwargs,
     ):
         super().__init__(
@@ -169,21 +278,20 @@ class TorchAdam(_TorchRulesMixin, keras.optimizers.Adam):
             weight_decay=weight_decay,
             **kwargs,
         )
-        self._set_no_weight_decay_names(no_weight_decay_names)
+        self._set_paramwise(paramwise_cfg, constructor)
 
     def _apply_weight_decay(self, variables):
         # L2 enters the gradient in `update_step`; nothing decoupled.
         return
 
     def update_step(self, gradient, variable, learning_rate):
-        if self._decays(variable):
+        lr, decay = self._variable_lr_and_decay(variable, learning_rate)
+        if decay:
             gradient = ops.add(
                 ops.cast(gradient, variable.dtype),
-                ops.multiply(
-                    ops.cast(self.weight_decay, variable.dtype), variable
-                ),
+                ops.multiply(ops.cast(decay, variable.dtype), variable),
             )
-        self._torch_adam_step(gradient, variable, learning_rate)
+        self._torch_adam_step(gradient, variable, lr)
 
     def get_config(self):
         config = super().get_config()
@@ -195,9 +303,9 @@ class TorchAdam(_TorchRulesMixin, keras.optimizers.Adam):
 class TorchAdamW(_TorchRulesMixin, keras.optimizers.AdamW):
     """Keras AdamW with ``torch.optim.AdamW``'s update.
 
-    Decoupled decay ``p *= 1 - lr * wd`` before the Adam step (Keras and
-    torch agree on it) skipping ``no_weight_decay_names``; ``epsilon`` is
-    added after bias correction, as in torch. The defaults are torch's
+    Decoupled decay ``p *= 1 - lr * wd`` before the Adam step, with each
+    variable's own learning rate and decay (``paramwise_cfg``); ``epsilon``
+    is added after bias correction, as in torch. The defaults are torch's
     (``weight_decay=0.01``, ``epsilon=1e-8``), not Keras'.
 
     Args:
@@ -207,15 +315,22 @@ class TorchAdamW(_TorchRulesMixin, keras.optimizers.AdamW):
         beta_2: torch ``betas[1]``.
         epsilon: torch ``eps``.
         amsgrad: torch ``amsgrad``.
-        no_weight_decay_names: variable names without weight decay.
+        paramwise_cfg: MMEngine's ``paramwise_cfg`` (``custom_keys``,
+            ``bias_lr_mult``, ``norm_decay_mult``..., or ``num_layers`` and
+            ``layer_decay_rate`` for layer decay): per-variable learning
+            rate and weight decay multipliers, evaluated at ``build``.
+        constructor: the MMEngine / MMPose optim-wrapper constructor whose
+            rules ``paramwise_cfg`` follows (default
+            ``"DefaultOptimWrapperConstructor"``).
         **kwargs: Keras optimizer arguments.
 
     Example:
 
     >>> opt = TorchAdamW(learning_rate=4e-3, weight_decay=0.05,
-    ...                  no_weight_decay_names=["bias", "gamma", "beta"])
-    >>> opt.get_config()["no_weight_decay_names"]
-    ['bias', 'gamma', 'beta']
+    ...                  paramwise_cfg=dict(norm_decay_mult=0,
+    ...                                     bias_decay_mult=0))
+    >>> opt.get_config()["paramwise_cfg"]
+    {'norm_decay_mult': 0.0, 'bias_decay_mult': 0.0}
     """
 
     def __init__(
@@ -226,7 +341,8 @@ class TorchAdamW(_TorchRulesMixin, keras.optimizers.AdamW):
         beta_2=0.999,
         epsilon=1e-8,
         amsgrad=False,
-        no_weight_decay_names=None,
+        paramwise_cfg=None,
+        constructor=None,
         **kwargs,
     ):
         super().__init__(
@@ -238,10 +354,19 @@ class TorchAdamW(_TorchRulesMixin, keras.optimizers.AdamW):
             amsgrad=amsgrad,
             **kwargs,
         )
-        self._set_no_weight_decay_names(no_weight_decay_names)
+        self._set_paramwise(paramwise_cfg, constructor)
+
+    def _apply_weight_decay(self, variables):
+        # Per-variable decay with the variable's rate, in `update_step`.
+        return
 
     def update_step(self, gradient, variable, learning_rate):
-        self._torch_adam_step(gradient, variable, learning_rate)
+        lr, decay = self._variable_lr_and_decay(variable, learning_rate)
+        if decay:
+            dtype = variable.dtype
+            shrink = 1.0 - ops.cast(lr, dtype) * ops.cast(decay, dtype)
+            self.assign(variable, ops.multiply(variable, shrink))
+        self._torch_adam_step(gradient, variable, lr)
 
     def get_config(self):
         config = super().get_config()
@@ -256,14 +381,21 @@ class TorchSGD(_TorchRulesMixin, keras.optimizers.SGD):
     ``buf = momentum * buf + g`` and ``p -= lr * buf`` (Nesterov: ``p -= lr *
     (g + momentum * buf)``), so the current learning rate scales the whole
     momentum buffer as in torch; ``weight_decay`` is the L2 term ``wd * p``
-    added to the gradient, skipping ``no_weight_decay_names``.
+    added to the gradient. ``paramwise_cfg`` scales the learning rate and
+    ``weight_decay`` per variable.
 
     Args:
         learning_rate: float or a ``LearningRateSchedule``.
         momentum: torch ``momentum``.
         nesterov: torch ``nesterov`` (needs ``momentum > 0``).
         weight_decay: L2 coefficient (torch semantics), or None.
-        no_weight_decay_names: variable names without weight decay.
+        paramwise_cfg: MMEngine's ``paramwise_cfg`` (``custom_keys``,
+            ``bias_lr_mult``, ``norm_decay_mult``..., or ``num_layers`` and
+            ``layer_decay_rate`` for layer decay): per-variable learning
+            rate and weight decay multipliers, evaluated at ``build``.
+        constructor: the MMEngine / MMPose optim-wrapper constructor whose
+            rules ``paramwise_cfg`` follows (default
+            ``"DefaultOptimWrapperConstructor"``).
         **kwargs: Keras optimizer arguments.
 
     Example:
@@ -283,7 +415,8 @@ class TorchSGD(_TorchRulesMixin, keras.optimizers.SGD):
         momentum=0.0,
         nesterov=False,
         weight_decay=None,
-        no_weight_decay_names=None,
+        paramwise_cfg=None,
+        constructor=None,
         **kwargs,
     ):
         if nesterov and momentum <= 0:
@@ -298,19 +431,21 @@ class TorchSGD(_TorchRulesMixin, keras.optimizers.SGD):
             weight_decay=weight_decay,
             **kwargs,
         )
-        self._set_no_weight_decay_names(no_weight_decay_names)
+        self._set_paramwise(paramwise_cfg, constructor)
 
     def _apply_weight_decay(self, variables):
         return
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
+        learning_rate, decay = self._variable_lr_and_decay(
+            variable, learning_rate
+        )
         lr = ops.cast(learning_rate, dtype)
         gradient = ops.cast(gradient, dtype)
-        if self._decays(variable):
+        if decay:
             gradient = ops.add(
-                gradient,
-                ops.multiply(ops.cast(self.weight_decay, dtype), variable),
+                gradient, ops.multiply(ops.cast(decay, dtype), variable)
             )
         if self.momentum != 0:
             momentum = ops.cast(self.momentum, dtype)

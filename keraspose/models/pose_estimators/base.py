@@ -67,6 +67,11 @@ class BasePoseEstimator(keras.Model):
             dtype=dt,
         )
         self.backbone = build(backbone, name="backbone", dtype=dt)
+        # Backbones with pretrained weights that expect a particular input
+        # normalisation (KerasModelBackbone) check the preprocessor.
+        check = getattr(self.backbone, "check_data_preprocessor", None)
+        if check is not None:
+            check(self.data_preprocessor)
         self.neck = build(neck, name="neck", dtype=dt)
         if head is None:
             raise ValueError("A pose estimator needs a `head` config.")

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keraspose.models.utils.drop_path import drop_path
 from keraspose.models.utils.scale_norm import ScaleNorm
 from keraspose.registry import register
 
@@ -82,30 +83,6 @@ def rope(x, dim):
     cos = ops.cast(ops.convert_to_tensor(cos), x.dtype)
     x1, x2 = x[..., :half], x[..., half:]
     return ops.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
-
-
-def drop_path(x, rate, seed_generator, training=False):
-    """Stochastic depth per sample (MMCV's ``DropPath``).
-
-    In training each sample's branch is zeroed with probability ``rate``
-    and the kept ones are divided by ``1 - rate``; identity otherwise.
-
-    Args:
-        x: (B, ...) branch output.
-        rate: drop probability.
-        seed_generator: a ``keras.random.SeedGenerator``.
-        training: whether in training mode.
-
-    Returns:
-        The branch output.
-    """
-    if not training or rate <= 0.0:
-        return x
-    keep = 1.0 - rate
-    shape = (ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
-    noise = keras.random.uniform(shape, seed=seed_generator, dtype=x.dtype)
-    mask = ops.floor(keep + noise)
-    return x / keep * mask
 
 
 def _torch_linear_init():
@@ -313,7 +290,7 @@ class RTMCCBlock(keras.layers.Layer):
             else None
         )
         self.seed_generator = (
-            keras.random.SeedGenerator(0) if self.drop_path_rate > 0 else None
+            keras.random.SeedGenerator() if self.drop_path_rate > 0 else None
         )
 
     def build(self, input_shape):
@@ -339,10 +316,6 @@ class RTMCCBlock(keras.layers.Layer):
             self.beta = self.add_weight(
                 name="beta", shape=(2, self.s), initializer=uniform
             )
-            # Not normalization parameters: `paramwise_cfg.norm_decay_mult`
-            # must not exempt them from weight decay (MMEngine's rule).
-            self.gamma.decay_like_weight = True
-            self.beta.decay_like_weight = True
             x_shape = input_shape
         else:
             x_shape, k_shape, v_shape = input_shape

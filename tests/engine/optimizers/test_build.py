@@ -71,33 +71,59 @@ def test_rtmpose_adamw():
     )
     assert type(opt) is TorchAdamW
     assert opt.weight_decay == 0.05 and opt.global_clipnorm == 35.0
-    assert opt.no_weight_decay_names == ("gamma", "beta", "bias")
-    variables = {
-        n: keras.Variable(np.zeros(2), name=n)
-        for n in ("kernel", "bias", "gamma", "beta", "moving_mean")
-    }
-    decays = {n: opt._use_weight_decay(v) for n, v in variables.items()}
-    assert decays == dict(
-        kernel=True, bias=False, gamma=False, beta=False, moving_mean=True
+    assert opt.paramwise_cfg == dict(
+        norm_decay_mult=0.0, bias_decay_mult=0.0, bypass_duplicate=True
     )
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(2, name="fc"),
+            keras.layers.BatchNormalization(name="bn"),
+        ]
+    )
+    opt.build(model.trainable_variables)
+    assert opt.multipliers() == {
+        "fc.weight": (1.0, 1.0),
+        "fc.bias": (1.0, 0.0),
+        "bn.weight": (1.0, 0.0),
+        "bn.bias": (1.0, 0.0),
+    }
 
 
 def test_exclusions_follow_mmengine_rule_order():
-    def names(paramwise_cfg, **optimizer):
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(2, name="fc"),
+            keras.layers.BatchNormalization(name="bn"),
+        ]
+    )
+
+    def no_decay(paramwise_cfg, **optimizer):
         optimizer = dict(type="AdamW", lr=1e-3, **optimizer)
         wrapper = dict(optimizer=optimizer, paramwise_cfg=paramwise_cfg)
-        return build_optimizer(wrapper, 1).no_weight_decay_names
+        opt = build_optimizer(wrapper, 1)
+        opt.build(model.trainable_variables)
+        return sorted(n for n, (_, d) in opt.multipliers().items() if not d)
 
-    assert names(dict(norm_decay_mult=0), weight_decay=0.1) == ("gamma", "beta")
+    assert no_decay(dict(norm_decay_mult=0), weight_decay=0.1) == [
+        "bn.bias",
+        "bn.weight",
+    ]
     # Without a norm rule, normalization biases fall under the bias rule.
-    assert names(dict(bias_decay_mult=0), weight_decay=0.1) == ("bias", "beta")
-    assert names(
+    assert no_decay(dict(bias_decay_mult=0), weight_decay=0.1) == [
+        "bn.bias",
+        "fc.bias",
+    ]
+    assert no_decay(
         dict(norm_decay_mult=1, bias_decay_mult=0), weight_decay=0.1
-    ) == ("bias",)
-    # MMEngine applies the multipliers only when the config sets weight_decay
-    # (AdamW's default 0.01 then decays everything).
-    assert names(dict(norm_decay_mult=0, bias_decay_mult=0)) == ()
-    assert names(dict(norm_decay_mult=0), weight_decay=0) == ()
+    ) == ["fc.bias"]
+    # A zero decay has nothing to scale.
+    assert len(no_decay(dict(norm_decay_mult=0), weight_decay=0)) == 4
+    # MMEngine refuses decay multipliers without an explicit weight_decay
+    # ("base_wd should not be None"): AdamW's default would not be scaled.
+    with pytest.raises(ValueError, match="weight_decay"):
+        no_decay(dict(norm_decay_mult=0, bias_decay_mult=0))
 
 
 def test_sgd_clip_value_accumulation_and_auto_scale():
@@ -191,43 +217,52 @@ def test_unknown_paramwise_key_warns():
         (
             dict(
                 optimizer=dict(type="AdamW", weight_decay=0.1),
+                constructor="LearningRateDecayOptimizerConstructor",
+            ),
+            NotImplementedError,
+            "LearningRateDecayOptimizerConstructor",
+        ),
+        (
+            dict(
+                optimizer=dict(type="AdamW", weight_decay=0.1),
+                constructor="LayerDecayOptimWrapperConstructor",
+                paramwise_cfg=dict(num_layers=12),
+            ),
+            ValueError,
+            "layer_decay_rate",
+        ),
+        (
+            dict(
+                optimizer=dict(type="AdamW", lr=1e-3),
                 constructor="LayerDecayOptimWrapperConstructor",
                 paramwise_cfg=dict(num_layers=12, layer_decay_rate=0.75),
             ),
+            ValueError,
+            "weight_decay",
+        ),
+        (
+            dict(
+                optimizer=dict(type="SGD", lr=0.1, weight_decay=0.1),
+                paramwise_cfg=dict(custom_keys={"neck": dict(momentum=0)}),
+            ),
             NotImplementedError,
-            "LayerDecayOptimWrapperConstructor",
+            "momentum",
+        ),
+        (
+            dict(
+                optimizer=dict(type="AdamW", lr=0.1),
+                paramwise_cfg=dict(custom_keys={"neck": dict(decay_mult=0)}),
+            ),
+            ValueError,
+            "base_wd",
         ),
         (
             dict(
                 optimizer=dict(type="AdamW", weight_decay=0.1),
-                paramwise_cfg=dict(custom_keys={"neck": dict(lr_mult=0.05)}),
+                paramwise_cfg=dict(custom_keys=["neck"]),
             ),
-            NotImplementedError,
+            TypeError,
             "custom_keys",
-        ),
-        (
-            dict(
-                optimizer=dict(type="AdamW", weight_decay=0.1),
-                paramwise_cfg=dict(bias_lr_mult=2.0),
-            ),
-            NotImplementedError,
-            "bias_lr_mult",
-        ),
-        (
-            dict(
-                optimizer=dict(type="AdamW", weight_decay=0.1),
-                paramwise_cfg=dict(norm_decay_mult=0.5),
-            ),
-            NotImplementedError,
-            "only 0 and 1",
-        ),
-        (
-            dict(
-                optimizer=dict(type="AdamW", weight_decay=0.1),
-                paramwise_cfg=dict(flat_decay_mult=0),
-            ),
-            NotImplementedError,
-            "flat_decay_mult",
         ),
         (
             dict(

@@ -189,7 +189,11 @@ def test_saved_compiled_model_keeps_the_schedule(tmp_path):
     np.testing.assert_allclose(
         float(loaded.optimizer.learning_rate), schedule.lr_at(2), rtol=1e-6
     )
-    assert loaded.optimizer.no_weight_decay_names == ("gamma", "beta", "bias")
+    assert loaded.optimizer.paramwise_cfg == dict(
+        norm_decay_mult=0.0, bias_decay_mult=0.0
+    )
+    assert loaded.optimizer.multipliers() == model.optimizer.multipliers()
+    assert loaded.optimizer.multipliers()["bn.weight"] == (1.0, 0.0)
     assert loaded.optimizer.global_clipnorm == 35.0
     # Training goes on from the restored state.
     loaded.fit(x, y, batch_size=3, epochs=1, verbose=0)

@@ -1,0 +1,132 @@
+# NOT an MMPose config: keraspose's own example of KerasModelBackbone, the
+# adapter that turns a Keras vision model into a backbone. SimpleBaseline's
+# heatmap head on keras.applications.MobileNetV2 (ImageNet weights), set up
+# like MMPose's td-hm_mobilenetv2_8xb64-210e_coco-256x192 (64.8 AP there with
+# MMPose's own MobileNetV2; this one has not been trained to a reported AP).
+# The ImageNet weights are downloaded by Keras on first build (then cached in
+# ~/.keras/models). Keras' MobileNetV2 expects RGB in [-1, 1], hence the
+# data_preprocessor below (images are BGR uint8); see KerasModelBackbone's
+# docstring for the other families.
+#   keraspose train <this file> --cfg-options data_root=/data/coco/
+_base_ = ["../../../_base_/default_runtime.py"]
+
+# runtime
+train_cfg = dict(max_epochs=210, val_interval=10)
+
+# optimizer
+optim_wrapper = dict(optimizer=dict(type="Adam", lr=5e-4))
+
+# learning policy: linear warm-up over 500 iterations, steps at 170 and 200
+param_scheduler = [
+    dict(type="LinearLR", begin=0, end=500, start_factor=0.001, by_epoch=False),
+    dict(
+        type="MultiStepLR",
+        begin=0,
+        end=210,
+        milestones=[170, 200],
+        gamma=0.1,
+        by_epoch=True,
+    ),
+]
+
+# MMPose trained on 8 GPUs x 64 images
+auto_scale_lr = dict(base_batch_size=512)
+
+# keep the checkpoint with the best COCO AP
+default_hooks = dict(checkpoint=dict(save_best="coco/AP", rule="greater"))
+
+# codec settings
+codec = dict(
+    type="MSRAHeatmap", input_size=(192, 256), heatmap_size=(48, 64), sigma=2
+)
+
+# model settings
+model = dict(
+    type="TopdownPoseEstimator",
+    data_preprocessor=dict(
+        type="PoseDataPreprocessor",
+        mean=[127.5, 127.5, 127.5],
+        std=[127.5, 127.5, 127.5],
+        bgr_to_rgb=True,
+    ),
+    backbone=dict(
+        type="KerasModelBackbone",
+        model="keras.applications.MobileNetV2",
+        model_kwargs=dict(alpha=1.0, weights="imagenet"),
+        out_indices=(-1,),  # P5: "out_relu", stride 32, 1280 channels
+    ),
+    head=dict(
+        type="HeatmapHead",
+        in_channels=1280,
+        out_channels=17,
+        loss=dict(type="KeypointMSELoss", use_target_weight=True),
+        decoder=codec,
+    ),
+    test_cfg=dict(flip_test=True, flip_mode="heatmap", shift_heatmap=True),
+)
+
+# base dataset settings
+dataset_type = "CocoDataset"
+data_mode = "topdown"
+data_root = "data/coco/"
+
+# pipelines
+train_pipeline = [
+    dict(type="LoadImage"),
+    dict(type="GetBBoxCenterScale"),
+    dict(type="RandomFlip", direction="horizontal"),
+    dict(type="RandomHalfBody"),
+    dict(type="RandomBBoxTransform"),
+    dict(type="TopdownAffine", input_size=codec["input_size"]),
+    dict(type="GenerateTarget", encoder=codec),
+    dict(type="PackPoseInputs"),
+]
+val_pipeline = [
+    dict(type="LoadImage"),
+    dict(type="GetBBoxCenterScale"),
+    dict(type="TopdownAffine", input_size=codec["input_size"]),
+    dict(type="PackPoseInputs"),
+]
+
+# data loaders
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type="DefaultSampler", shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file="annotations/person_keypoints_train2017.json",
+        data_prefix=dict(img="train2017/"),
+        pipeline=train_pipeline,
+    ),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type="DefaultSampler", shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file="annotations/person_keypoints_val2017.json",
+        bbox_file=data_root
+        + "person_detection_results/"
+        + "COCO_val2017_detections_AP_H_56_person.json",
+        data_prefix=dict(img="val2017/"),
+        test_mode=True,
+        pipeline=val_pipeline,
+    ),
+)
+test_dataloader = val_dataloader
+
+# evaluators
+val_evaluator = dict(
+    type="CocoMetric",
+    ann_file=data_root + "annotations/person_keypoints_val2017.json",
+)
+test_evaluator = val_evaluator

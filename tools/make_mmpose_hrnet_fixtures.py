@@ -24,14 +24,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else "../shared/reference")
 import mmcv_ops_stub  # noqa: E402
 
 mmcv_ops_stub.install()
 
+import fixture_common  # noqa: E402  (tools/fixture_common.py)
 import mmpose.models  # noqa: E402,F401
+from fixture_common import conv_bn_rule  # noqa: E402
+from fixture_common import norm_owners  # noqa: E402
+from fixture_common import trainable  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmpose.registry import MODELS  # noqa: E402
 
@@ -41,38 +44,13 @@ rng = np.random.default_rng(0)
 out = {}
 
 
-def trainable(module):
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
 def quantized_state(model):
     """Replaces the state by small-integer multiples of powers of two."""
-    bn_prefixes = {
-        name + "."
-        for name, module in model.named_modules()
-        if isinstance(module, _BatchNorm)
-    }
-    index, values, offset = [], [], 0
-    for key, tensor in model.state_dict().items():
-        if key.endswith("num_batches_tracked"):
-            continue
-        shape = tuple(tensor.shape)
-        prefix, leaf = key.rsplit(".", 1)
-        is_bn = prefix + "." in bn_prefixes
-        if not is_bn:  # conv kernels (no biases in HRNet)
-            fan_in = int(np.prod(shape[1:]))
-            exponent = int(round(np.log2(2.5 * np.sqrt(fan_in))))
-            q = rng.integers(-3, 4, size=shape)
-        elif leaf in ("weight", "running_var"):
-            exponent, q = 3, rng.integers(4, 13, size=shape)
-        else:  # BN bias, running_mean
-            exponent, q = 4, rng.integers(-4, 5, size=shape)
-        q = q.astype(np.int8)
-        tensor.copy_(torch.from_numpy(q.astype(np.float32) * 2.0**-exponent))
-        index.append([key, list(shape), exponent, offset])
-        values.append(q.ravel())
-        offset += q.size
-    return np.concatenate(values), json.dumps(index)
+    norms = norm_owners(model)
+    rule = conv_bn_rule(
+        lambda key: key.rsplit(".", 1)[0] in norms, kernel_gain=2.5
+    )
+    return fixture_common.quantized_state(model, rng, rule)
 
 
 def stage(branches, block, channels, modules=1, blocks=None):

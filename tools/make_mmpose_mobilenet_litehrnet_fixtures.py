@@ -41,12 +41,15 @@ import mmcv_ops_stub  # noqa: E402
 
 mmcv_ops_stub.install()
 
+import fixture_common  # noqa: E402  (tools/fixture_common.py)
 import mmpose.models  # noqa: E402,F401
+from fixture_common import conv_bn_rule  # noqa: E402
+from fixture_common import norm_owners  # noqa: E402
+from fixture_common import trainable  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmpose.models.backbones.litehrnet import LiteHRModule  # noqa: E402
 from mmpose.registry import MODELS  # noqa: E402
-from torch.nn.modules.batchnorm import _BatchNorm  # noqa: E402
 
 init_default_scope("mmpose")
 torch.manual_seed(0)
@@ -54,38 +57,13 @@ rng = np.random.default_rng(0)
 out = {}
 
 
-def trainable(module):
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
 def quantized_state(model):
     """Replaces the state by small-integer multiples of powers of two."""
-    norms = {
-        name for name, m in model.named_modules() if isinstance(m, _BatchNorm)
-    }
-    index, values, offset = [], [], 0
-    for key, tensor in model.state_dict().items():
-        if key.endswith("num_batches_tracked"):
-            continue
-        shape = tuple(tensor.shape)
-        owner, leaf = key.rsplit(".", 1)
-        is_bn = owner in norms
-        if leaf == "weight" and not is_bn:
-            fan_in = int(np.prod(shape[1:]))
-            exponent = int(round(np.log2(2.0 * np.sqrt(fan_in))))
-            q = rng.integers(-3, 4, size=shape)
-        elif leaf in ("weight", "running_var"):
-            exponent, q = 3, rng.integers(4, 13, size=shape)
-        elif leaf == "bias" and not is_bn:
-            exponent, q = 3, rng.integers(-4, 5, size=shape)
-        else:  # BN bias, running_mean
-            exponent, q = 4, rng.integers(-4, 5, size=shape)
-        q = q.astype(np.int8)
-        tensor.copy_(torch.from_numpy(q.astype(np.float32) * 2.0**-exponent))
-        index.append([key, list(shape), exponent, offset])
-        values.append(q.ravel())
-        offset += q.size
-    return np.concatenate(values), json.dumps(index)
+    norms = norm_owners(model)
+    rule = conv_bn_rule(
+        lambda key: key.rsplit(".", 1)[0] in norms, kernel_gain=2.0
+    )
+    return fixture_common.quantized_state(model, rng, rule)
 
 
 def q_images(shape):

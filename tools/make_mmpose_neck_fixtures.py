@@ -23,11 +23,8 @@ and ``mmpose_pafpn_out_channels_error``: the error MMPose's own
 ``CSPNeXtPAFPN`` raises in forward when ``out_channels`` is set.
 """
 
-import importlib.abc
-import importlib.machinery
 import json
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -38,40 +35,12 @@ import mmcv_ops_stub  # noqa: E402
 
 mmcv_ops_stub.install()
 
+import fixture_common  # noqa: E402  (tools/fixture_common.py)
+from fixture_common import conv_bn_rule  # noqa: E402
+from fixture_common import install_mmdet_stubs  # noqa: E402
+from fixture_common import trainable  # noqa: E402
 
-# mmdet.models imports compiled mmcv ops from submodules of mmcv.ops at
-# import time; the necks use none of them. Stub the submodules.
-class _MissingOp:
-    def __init__(self, *args, **kwargs):
-        raise RuntimeError("mmcv.ops stub: compiled op not available")
-
-
-def _stub_getattr(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return type(name, (_MissingOp,), {})
-
-
-class _OpsFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, fullname, path, target=None):
-        if fullname.startswith("mmcv.ops."):
-            return importlib.machinery.ModuleSpec(fullname, self)
-        return None
-
-    def create_module(self, spec):
-        module = types.ModuleType(spec.name)
-        module.__path__ = []
-        module.__getattr__ = _stub_getattr
-        return module
-
-    def exec_module(self, module):
-        pass
-
-
-_ops = sys.modules["mmcv.ops"]
-_ops.__path__ = []
-_ops.__getattr__ = _stub_getattr
-sys.meta_path.insert(0, _OpsFinder())
+install_mmdet_stubs()
 
 import mmdet.models  # noqa: E402,F401
 import mmpose.models  # noqa: E402,F401
@@ -85,37 +54,11 @@ rng = np.random.default_rng(0)
 out = {}
 
 
-def trainable(module):
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
 def quantized_state(model):
     """Replaces the state by small-integer multiples of powers of two."""
-    index, values, offset = [], [], 0
-    for key, tensor in model.state_dict().items():
-        if key.endswith("num_batches_tracked"):
-            continue
-        shape = tuple(tensor.shape)
-        leaf = key.rsplit(".", 1)[-1]
-        is_bn = ".bn." in key
-        if leaf == "weight" and not is_bn:
-            fan_in = int(np.prod(shape[1:]))
-            exponent = int(round(np.log2(2.0 * np.sqrt(fan_in))))
-            q = rng.integers(-3, 4, size=shape)
-        elif leaf in ("weight", "running_var"):
-            exponent, q = 3, rng.integers(4, 13, size=shape)
-        elif leaf == "bias" and not is_bn:
-            exponent, q = 3, rng.integers(-4, 5, size=shape)
-        else:  # BN bias, running_mean
-            exponent, q = 4, rng.integers(-4, 5, size=shape)
-        q = q.astype(np.int8)
-        tensor.copy_(torch.from_numpy(q.astype(np.float32) * 2.0**-exponent))
-        index.append([key, list(shape), exponent, offset])
-        values.append(q.ravel())
-        offset += q.size
-    if not values:
-        return np.zeros((0,), np.int8), "[]"
-    return np.concatenate(values), json.dumps(index)
+    return fixture_common.quantized_state(
+        model, rng, conv_bn_rule(lambda key: ".bn." in key)
+    )
 
 
 BN = dict(type="BN")

@@ -38,8 +38,10 @@ import mmcv_ops_stub  # noqa: E402
 
 mmcv_ops_stub.install()
 
+import fixture_common  # noqa: E402  (tools/fixture_common.py)
 import mmpose.models  # noqa: E402,F401
 import mmpretrain.models  # noqa: E402,F401  (registers VisionTransformer)
+from fixture_common import trainable  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmpose.registry import MODELS  # noqa: E402
@@ -51,34 +53,22 @@ rng = np.random.default_rng(0)
 out = {}
 
 
-def trainable(module):
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+def _vit_rule(key, shape):
+    leaf = key.rsplit(".", 1)[-1]
+    is_norm = ".ln" in key or key.startswith(("ln", "pre_norm"))
+    if key in ("pos_embed", "cls_token"):
+        return 4, -6, 7
+    if ".gamma" in key or (is_norm and leaf == "weight"):
+        return 3, 4, 13
+    if leaf == "weight":
+        fan_in = int(np.prod(shape[1:]))
+        return int(round(np.log2(2.0 * np.sqrt(fan_in)))), -3, 4
+    return 4, -4, 5  # biases
 
 
 def quantized_state(model):
     """Replaces the state by small-integer multiples of powers of two."""
-    index, values, offset = [], [], 0
-    for key, tensor in model.state_dict().items():
-        shape = tuple(tensor.shape)
-        leaf = key.rsplit(".", 1)[-1]
-        is_norm = ".ln" in key or key.startswith(("ln", "pre_norm"))
-        is_scale = ".gamma" in key
-        if key in ("pos_embed", "cls_token"):
-            exponent, q = 4, rng.integers(-6, 7, size=shape)
-        elif is_scale or (is_norm and leaf == "weight"):
-            exponent, q = 3, rng.integers(4, 13, size=shape)
-        elif leaf == "weight":
-            fan_in = int(np.prod(shape[1:]))
-            exponent = int(round(np.log2(2.0 * np.sqrt(fan_in))))
-            q = rng.integers(-3, 4, size=shape)
-        else:  # biases
-            exponent, q = 4, rng.integers(-4, 5, size=shape)
-        q = q.astype(np.int8)
-        tensor.copy_(torch.from_numpy(q.astype(np.float32) * 2.0**-exponent))
-        index.append([key, list(shape), exponent, offset])
-        values.append(q.ravel())
-        offset += q.size
-    return np.concatenate(values), json.dumps(index)
+    return fixture_common.quantized_state(model, rng, _vit_rule)
 
 
 TINY = dict(embed_dims=16, num_layers=2, num_heads=2, feedforward_channels=32)

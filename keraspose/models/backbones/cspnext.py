@@ -2,8 +2,6 @@
 
 import math
 
-import keras
-
 from keraspose.models.backbones.base_backbone import BaseBackbone
 from keraspose.models.utils.conv2d import Conv2d
 from keraspose.models.utils.conv_module import ConvModule
@@ -11,6 +9,8 @@ from keraspose.models.utils.csp_layer import CSPLayer
 from keraspose.models.utils.depthwise_separable_conv_module import (
     DepthwiseSeparableConvModule,
 )
+from keraspose.models.utils.init_cfg import kaiming_initializer
+from keraspose.models.utils.init_cfg import unpretrained
 from keraspose.models.utils.spp_bottleneck import SPPBottleneck
 from keraspose.registry import register
 
@@ -57,54 +57,6 @@ def _normalize_arch(arch_setting):
     if not rows:
         raise ValueError("Expected a non-empty arch_ovewrite.")
     return rows
-
-
-def _kaiming_initializer(init_cfg):
-    """The conv initializer of a ``Kaiming`` init_cfg entry, or None.
-
-    mmengine's ``KaimingInit`` uses PyTorch's ``kaiming_{uniform,normal}_``
-    with gain ``sqrt(2 / (1 + a**2))`` (``leaky_relu``) or ``sqrt(2)``
-    (``relu``) and sets biases to ``bias`` (0 by default).
-    """
-    cfgs = init_cfg if isinstance(init_cfg, list | tuple) else [init_cfg]
-    for cfg in cfgs:
-        if not isinstance(cfg, dict) or cfg.get("type") != "Kaiming":
-            continue
-        layers = cfg.get("layer")
-        layers = [layers] if isinstance(layers, str) else list(layers or [])
-        if "Conv2d" not in layers:
-            continue
-        a = float(cfg.get("a", 0.0))
-        nonlinearity = cfg.get("nonlinearity", "relu")
-        gain2 = 2.0 / (1.0 + a * a) if nonlinearity == "leaky_relu" else 2.0
-        distribution = cfg.get("distribution", "normal")
-        return (
-            keras.initializers.VarianceScaling(
-                scale=gain2,
-                mode=cfg.get("mode", "fan_out"),
-                distribution=(
-                    "uniform"
-                    if distribution == "uniform"
-                    else "untruncated_normal"
-                ),
-            ),
-            keras.initializers.Constant(float(cfg.get("bias", 0.0))),
-        )
-    return None
-
-
-def _unpretrained(init_cfg):
-    """init_cfg without its ``Pretrained`` entries (None if nothing left)."""
-    if init_cfg is None:
-        return None
-    if isinstance(init_cfg, dict):
-        return None if init_cfg.get("type") == "Pretrained" else init_cfg
-    rest = [
-        c
-        for c in init_cfg
-        if not (isinstance(c, dict) and c.get("type") == "Pretrained")
-    ]
-    return rest or None
 
 
 @register
@@ -222,7 +174,7 @@ class CSPNeXt(BaseBackbone):
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
         self.act_cfg = act_cfg
-        self.init_cfg = _unpretrained(init_cfg)
+        self.init_cfg = unpretrained(init_cfg)
         dt = self.dtype_policy
 
         stem_ch = int(setting[0][0] * widen_factor // 2)
@@ -306,7 +258,7 @@ class CSPNeXt(BaseBackbone):
                 shape = layer.compute_output_shape(shape)
 
     def _apply_init_cfg(self):
-        init = _kaiming_initializer(self.init_cfg)
+        init = kaiming_initializer(self.init_cfg)
         if init is None:
             return
         kernel_init, bias_init = init

@@ -13,6 +13,7 @@ from keraspose.models.utils.conv2d import Conv2d
 from keraspose.models.utils.hr_module import _UPSAMPLE_MODES
 from keraspose.models.utils.hr_module import BLOCKS
 from keraspose.models.utils.hr_module import HRModule
+from keraspose.models.utils.init_cfg import unpretrained
 from keraspose.models.utils.norm import build_norm_layer
 from keraspose.registry import register
 
@@ -122,20 +123,6 @@ def _init_entries(init_cfg, kind, names):
         if any(name in layers for name in names):
             return cfg
     return None
-
-
-def _unpretrained(init_cfg):
-    """init_cfg without its ``Pretrained`` entries (None if nothing left)."""
-    if init_cfg is None:
-        return None
-    if isinstance(init_cfg, dict):
-        return None if init_cfg.get("type") == "Pretrained" else init_cfg
-    rest = [
-        c
-        for c in init_cfg
-        if not (isinstance(c, dict) and c.get("type") == "Pretrained")
-    ]
-    return rest or None
 
 
 _INITIALIZER_ATTRS = (
@@ -317,7 +304,7 @@ class HRNet(BaseBackbone):
         pretrained = (
             isinstance(init_cfg, dict) and init_cfg.get("type") == "Pretrained"
         )
-        self.init_cfg = _unpretrained(init_cfg)
+        self.init_cfg = unpretrained(init_cfg)
         zero_init = self.zero_init_residual and not pretrained
         self.upsample_cfg = dict(
             extra.get("upsample", dict(mode="nearest", align_corners=None))

@@ -2,10 +2,10 @@
 
 import copy
 
-import keras
-
 from keraspose.models.backbones.base_backbone import BaseBackbone
 from keraspose.models.utils.conv2d import Conv2d
+from keraspose.models.utils.init_cfg import normal_initializer
+from keraspose.models.utils.init_cfg import unpretrained
 from keraspose.models.utils.iterative_head import IterativeHead
 from keraspose.models.utils.lite_hr_module import MODULE_TYPES
 from keraspose.models.utils.lite_hr_module import LiteHRModule
@@ -83,39 +83,6 @@ def _check_extra(extra):
     extra["stem"] = stem
     extra["stages_spec"] = spec
     return extra
-
-
-def _normal_init(init_cfg):
-    """(kernel, bias) initializers of a ``Normal`` Conv2d init_cfg entry."""
-    cfgs = init_cfg if isinstance(init_cfg, list | tuple) else [init_cfg]
-    for cfg in cfgs:
-        if not isinstance(cfg, dict) or cfg.get("type") != "Normal":
-            continue
-        layers = cfg.get("layer")
-        layers = [layers] if isinstance(layers, str) else list(layers or [])
-        if layers and "Conv2d" not in layers:
-            continue
-        return (
-            keras.initializers.RandomNormal(
-                mean=float(cfg.get("mean", 0.0)),
-                stddev=float(cfg.get("std", 1.0)),
-            ),
-            keras.initializers.Constant(float(cfg.get("bias", 0.0))),
-        )
-    return None
-
-
-def _unpretrained(init_cfg):
-    """init_cfg without its ``Pretrained`` entries (None if nothing left)."""
-    if init_cfg is None:
-        return None
-    cfgs = init_cfg if isinstance(init_cfg, list | tuple) else [init_cfg]
-    rest = [
-        c
-        for c in cfgs
-        if not (isinstance(c, dict) and c.get("type") == "Pretrained")
-    ]
-    return rest or None
 
 
 @register
@@ -202,7 +169,7 @@ class LiteHRNet(BaseBackbone):
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
         self.with_cp = bool(with_cp)
-        self.init_cfg = _unpretrained(init_cfg)
+        self.init_cfg = unpretrained(init_cfg)
         dt = self.dtype_policy
         stem = extra["stem"]
         self.stem = Stem(
@@ -287,7 +254,7 @@ class LiteHRNet(BaseBackbone):
         return paths
 
     def _apply_init_cfg(self):
-        init = _normal_init(self.init_cfg)
+        init = normal_initializer(self.init_cfg)
         if init is None:
             return
         kernel_init, bias_init = init

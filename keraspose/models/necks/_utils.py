@@ -1,9 +1,9 @@
 """Private helpers shared by the necks (input checks, init configs)."""
 
-import keras
-
-from keraspose.models.backbones.cspnext import _kaiming_initializer
 from keraspose.models.utils.conv2d import Conv2d
+from keraspose.models.utils.init_cfg import kaiming_initializer
+from keraspose.models.utils.init_cfg import unpretrained
+from keraspose.models.utils.init_cfg import xavier_initializer
 from keraspose.models.utils.resize import _MODES
 from keraspose.registry import warn_unloadable_init_cfg
 
@@ -69,48 +69,6 @@ def check_upsample_cfg(cfg, allowed, owner):
     return dict(cfg)
 
 
-def _xavier_initializer(init_cfg):
-    cfgs = init_cfg if isinstance(init_cfg, list | tuple) else [init_cfg]
-    for cfg in cfgs:
-        if not isinstance(cfg, dict) or cfg.get("type") != "Xavier":
-            continue
-        layers = cfg.get("layer")
-        layers = [layers] if isinstance(layers, str) else list(layers or [])
-        if "Conv2d" not in layers:
-            continue
-        # mmengine's XavierInit: PyTorch's xavier_{uniform,normal}_ with
-        # ``gain`` (1), fan_in / fan_out including the receptive field.
-        gain = float(cfg.get("gain", 1.0))
-        distribution = cfg.get("distribution", "normal")
-        return (
-            keras.initializers.VarianceScaling(
-                scale=gain * gain,
-                mode="fan_avg",
-                distribution=(
-                    "uniform"
-                    if distribution == "uniform"
-                    else "untruncated_normal"
-                ),
-            ),
-            keras.initializers.Constant(float(cfg.get("bias", 0.0))),
-        )
-    return None
-
-
-def unpretrained(init_cfg):
-    """init_cfg without its ``Pretrained`` entries (None if nothing left)."""
-    if init_cfg is None:
-        return None
-    if isinstance(init_cfg, dict):
-        return None if init_cfg.get("type") == "Pretrained" else init_cfg
-    rest = [
-        c
-        for c in init_cfg
-        if not (isinstance(c, dict) and c.get("type") == "Pretrained")
-    ]
-    return rest or None
-
-
 def apply_conv_init_cfg(layer, init_cfg, owner):
     """Sets the conv initializers of ``layer`` from an MMPose init_cfg.
 
@@ -122,7 +80,7 @@ def apply_conv_init_cfg(layer, init_cfg, owner):
     init_cfg = unpretrained(init_cfg)
     if init_cfg is None:
         return None
-    init = _xavier_initializer(init_cfg) or _kaiming_initializer(init_cfg)
+    init = xavier_initializer(init_cfg) or kaiming_initializer(init_cfg)
     if init is not None:
         kernel_init, bias_init = init
         for sub in layer._flatten_layers(include_self=False):

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 import keraspose
-from keraspose.models.utils.conv2d import Conv2d
 from tests.conftest import FIXTURES
 from tests.helpers import run_layer_test
 from tests.helpers import to_numpy
+from tests.mmpose_weights import build_with_zero_kernels
+from tests.mmpose_weights import fixture_state
 from tests.mmpose_weights import load_state_dict
 
 # One stage with SPP, channel attention and 2-4-8 channels: fast.
@@ -29,35 +30,8 @@ def fixture():
     return dict(np.load(FIXTURES / "mmpose_cspnext.npz"))
 
 
-def _state(f, tag):
-    """The float32 state dict stored as small integers times 2**-e."""
-    values = f[f"{tag}_state_values"].astype(np.float32)
-    state = {}
-    for key, shape, exponent, offset in json.loads(
-        str(f[f"{tag}_state_index"])
-    ):
-        size = int(np.prod(shape))
-        chunk = values[offset : offset + size].reshape(shape)
-        state[key] = chunk * np.float32(2.0**-exponent)
-    return state
-
-
-def _build_with_zero_kernels(cfg, input_shape):
-    """Builds a backbone whose weights will be overwritten or only counted.
-
-    JAX compiles its random initializers once per shape, which is slow for
-    many layers; zero kernels skip that.
-    """
-    net = keraspose.build(cfg)
-    for layer in net._flatten_layers(include_self=False):
-        if isinstance(layer, Conv2d):
-            layer.kernel_initializer = keras.initializers.Zeros()
-    net.build(input_shape)
-    return net
-
-
 def _count_trainable(cfg, input_shape=(None, 256, 192, 3)):
-    net = _build_with_zero_kernels(cfg, input_shape)
+    net = build_with_zero_kernels(cfg, input_shape)
     return sum(int(np.prod(w.shape)) for w in net.trainable_weights)
 
 
@@ -71,10 +45,10 @@ def test_cspnext_matches_mmdet_forward(fixture, tag):
     f = fixture
     cfg = json.loads(str(f[f"{tag}_config"]))
     images = f[f"{tag}_images"].astype(np.float32).transpose(0, 2, 3, 1) / 32
-    net = _build_with_zero_kernels(
+    net = build_with_zero_kernels(
         dict(type="CSPNeXt", **cfg), (None, *images.shape[1:])
     )
-    state = _state(f, tag)
+    state = fixture_state(f, tag)
     used = load_state_dict(net, state, "")
     assert used == set(state)
     inputs = keras.Input(images.shape[1:])

@@ -8,6 +8,7 @@ import keraspose
 from tests.conftest import FIXTURES
 from tests.helpers import run_layer_test
 from tests.helpers import to_numpy
+from tests.mmpose_weights import fixture_state
 from tests.mmpose_weights import load_state_dict
 
 
@@ -41,19 +42,6 @@ SMALL_EXTRA = dict(
 @pytest.fixture(scope="module")
 def fixture():
     return dict(np.load(FIXTURES / "mmpose_hrnet.npz"))
-
-
-def _state(f, tag):
-    """The float32 state dict stored as small integers times 2**-e."""
-    values = f[f"{tag}_state_values"].astype(np.float32)
-    state = {}
-    for key, shape, exponent, offset in json.loads(
-        str(f[f"{tag}_state_index"])
-    ):
-        size = int(np.prod(shape))
-        chunk = values[offset : offset + size].reshape(shape)
-        state[key] = chunk * np.float32(2.0**-exponent)
-    return state
 
 
 def _count(weights):
@@ -102,7 +90,7 @@ def test_hrnet_matches_mmpose_forward(fixture, tag):
     images = f[f"{tag}_images"].astype(np.float32).transpose(0, 2, 3, 1) / 32
     net = keraspose.build(dict(type="HRNet", **cfg))
     net.build((None, *images.shape[1:]))
-    state = _state(f, tag)
+    state = fixture_state(f, tag)
     used = load_state_dict(net, state, "")
     assert used == set(state)
     inputs = keras.Input(images.shape[1:])

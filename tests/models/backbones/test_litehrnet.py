@@ -6,11 +6,12 @@ import pytest
 
 import keraspose
 from keraspose.models.utils.channel_shuffle import channel_shuffle
-from keraspose.models.utils.conv2d import Conv2d
 from tests.conftest import FIXTURES
 from tests.helpers import run_layer_test
 from tests.helpers import to_numpy
+from tests.mmpose_weights import fixture_state
 from tests.mmpose_weights import load_state_dict
+from tests.mmpose_weights import zero_kernels
 
 
 def _spec(**kw):
@@ -42,26 +43,6 @@ TINY = dict(type="LiteHRNet", extra=_extra())
 @pytest.fixture(scope="module")
 def fixture():
     return dict(np.load(FIXTURES / "mmpose_mobilenet_litehrnet.npz"))
-
-
-def _state(f, tag):
-    """The float32 state dict stored as small integers times 2**-e."""
-    values = f[f"{tag}_state_values"].astype(np.float32)
-    state = {}
-    for key, shape, exponent, offset in json.loads(
-        str(f[f"{tag}_state_index"])
-    ):
-        chunk = values[offset : offset + int(np.prod(shape))]
-        state[key] = chunk.reshape(shape) * np.float32(2.0**-exponent)
-    return state
-
-
-def _zero_kernels(net):
-    """JAX compiles random initializers per shape: slow for many layers."""
-    for layer in net._flatten_layers(include_self=False):
-        if isinstance(layer, Conv2d):
-            layer.kernel_initializer = keras.initializers.Zeros()
-    return net
 
 
 def _images(f, key):
@@ -162,9 +143,9 @@ def test_litehrnet_matches_mmpose_forward(fixture, tag):
     f = fixture
     cfg = json.loads(str(f[f"{tag}_config"]))
     images = _images(f, f"{tag}_images")
-    net = _zero_kernels(keraspose.build(cfg))
+    net = zero_kernels(keraspose.build(cfg))
     net.build((None, *images.shape[1:]))
-    state = _state(f, tag)
+    state = fixture_state(f, tag)
     assert load_state_dict(net, state, "") == set(state)
     inputs = keras.Input(images.shape[1:])
     model = keras.Model(inputs, net(inputs, training=False))
@@ -176,9 +157,9 @@ def test_lite_hr_module_matches_mmpose_forward(fixture):
     f = fixture
     cfg = json.loads(str(f["module_config"]))
     xs = [_images(f, f"module_images{i}") for i in range(3)]
-    module = _zero_kernels(keraspose.build(dict(type="LiteHRModule", **cfg)))
+    module = zero_kernels(keraspose.build(dict(type="LiteHRModule", **cfg)))
     module.build([(None, *x.shape[1:]) for x in xs])
-    state = _state(f, "module")
+    state = fixture_state(f, "module")
     assert load_state_dict(module, state, "") == set(state)
     inputs = [keras.Input(x.shape[1:]) for x in xs]
     model = keras.Model(inputs, module(inputs, training=False))
@@ -240,7 +221,7 @@ def test_transitions_and_names():
         num_channels=((8, 16), (12, 16, 24, 32)),
     )
     extra["num_stages"] = 2
-    net = _zero_kernels(keraspose.build(dict(type="LiteHRNet", extra=extra)))
+    net = zero_kernels(keraspose.build(dict(type="LiteHRNet", extra=extra)))
     net.build((None, 32, 32, 3))
     names = [[layer.name for layer in path] for path in net.transitions[1]]
     assert names[0] == [f"transition1_0_{k}" for k in range(5)]
@@ -282,11 +263,11 @@ def test_litehrnet_bad_extra():
             )
         )
     # Fusion needs branch sizes that halve exactly (MMPose fails too).
-    net = _zero_kernels(keraspose.build(TINY))
+    net = zero_kernels(keraspose.build(TINY))
     with pytest.raises(ValueError, match="halve exactly"):
         net.build((None, 36, 36, 3))
     # Without fusion, odd sizes are fine.
     net = keraspose.build(dict(type="LiteHRNet", extra=_extra(with_fuse=(0,))))
-    net = _zero_kernels(net)
+    net = zero_kernels(net)
     feats = net(keras.Input((36, 36, 3)))
     assert tuple(feats[0].shape) == (None, 9, 9, 8)

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 import keraspose
-from keraspose.models.utils.conv2d import Conv2d
 from keraspose.models.utils.make_divisible import make_divisible
 from tests.conftest import FIXTURES
 from tests.helpers import run_layer_test
 from tests.helpers import to_numpy
+from tests.mmpose_weights import build_with_zero_kernels
+from tests.mmpose_weights import fixture_state
 from tests.mmpose_weights import load_state_dict
 
 TINY = dict(type="MobileNetV2", widen_factor=0.1, out_indices=(1, 7))
@@ -18,29 +19,6 @@ TINY = dict(type="MobileNetV2", widen_factor=0.1, out_indices=(1, 7))
 @pytest.fixture(scope="module")
 def fixture():
     return dict(np.load(FIXTURES / "mmpose_mobilenet_litehrnet.npz"))
-
-
-def _state(f, tag):
-    """The float32 state dict stored as small integers times 2**-e."""
-    values = f[f"{tag}_state_values"].astype(np.float32)
-    state = {}
-    for key, shape, exponent, offset in json.loads(
-        str(f[f"{tag}_state_index"])
-    ):
-        chunk = values[offset : offset + int(np.prod(shape))]
-        state[key] = chunk.reshape(shape) * np.float32(2.0**-exponent)
-    return state
-
-
-def _build_with_zero_kernels(cfg, input_shape):
-    """Builds a backbone whose weights will be overwritten or only counted
-    (JAX compiles random initializers once per shape, slow for many)."""
-    net = keraspose.build(cfg)
-    for layer in net._flatten_layers(include_self=False):
-        if isinstance(layer, Conv2d):
-            layer.kernel_initializer = keras.initializers.Zeros()
-    net.build(input_shape)
-    return net
 
 
 def _count(weights):
@@ -84,8 +62,8 @@ def test_mobilenet_v2_matches_mmpose_forward(fixture):
     f = fixture
     cfg = json.loads(str(f["mnv2_config"]))
     images = f["mnv2_images"].astype(np.float32).transpose(0, 2, 3, 1) / 32
-    net = _build_with_zero_kernels(cfg, (None, *images.shape[1:]))
-    state = _state(f, "mnv2")
+    net = build_with_zero_kernels(cfg, (None, *images.shape[1:]))
+    state = fixture_state(f, "mnv2")
     assert load_state_dict(net, state, "") == set(state)
     inputs = keras.Input(images.shape[1:])
     model = keras.Model(inputs, net(inputs, training=False))
@@ -100,7 +78,7 @@ def test_mobilenet_v2_matches_mmpose_forward(fixture):
 @pytest.mark.parametrize("frozen", [0, 3, 7])
 def test_frozen_stages_parameter_counts(fixture, frozen):
     cfg = json.loads(str(fixture["mnv2_config"]))
-    net = _build_with_zero_kernels(
+    net = build_with_zero_kernels(
         dict(cfg, frozen_stages=frozen), (None, 32, 32, 3)
     )
     expected = int(fixture[f"mnv2_frozen{frozen}_trainable"])
@@ -109,7 +87,7 @@ def test_frozen_stages_parameter_counts(fixture, frozen):
 
 @pytest.mark.parametrize("width", [0.5, 1.4])
 def test_width_parameter_counts(fixture, width):
-    net = _build_with_zero_kernels(
+    net = build_with_zero_kernels(
         dict(type="MobileNetV2", widen_factor=width), (None, 32, 32, 3)
     )
     assert _count(net.trainable_weights) == int(

@@ -6,10 +6,11 @@ import pytest
 
 import keraspose
 from keraspose.models.backbones.vision_transformer import resize_pos_embed
-from keraspose.models.utils.conv2d import Conv2d
 from tests.conftest import FIXTURES
 from tests.helpers import run_layer_test
 from tests.helpers import to_numpy
+from tests.mmpose_weights import build_with_zero_kernels
+from tests.mmpose_weights import fixture_state
 from tests.mmpose_weights import load_state_dict
 
 ARCH = dict(embed_dims=16, num_layers=2, num_heads=2, feedforward_channels=32)
@@ -31,34 +32,6 @@ def fixture():
     return dict(np.load(FIXTURES / "mmpretrain_vit.npz"))
 
 
-def _state(f, tag):
-    """The float32 state dict stored as small integers times 2**-e."""
-    values = f[f"{tag}_state_values"].astype(np.float32)
-    state = {}
-    for key, shape, exponent, offset in json.loads(
-        str(f[f"{tag}_state_index"])
-    ):
-        size = int(np.prod(shape))
-        chunk = values[offset : offset + size].reshape(shape)
-        state[key] = chunk * np.float32(2.0**-exponent)
-    return state
-
-
-def _build_with_zero_kernels(cfg, input_shape):
-    """Builds a ViT whose weights will be overwritten or only counted.
-
-    JAX compiles its random initializers once per shape, which is slow for
-    many layers; zero kernels skip that.
-    """
-    net = keraspose.build(cfg)
-    for layer in net._flatten_layers(include_self=False):
-        if isinstance(layer, Conv2d | keras.layers.Dense):
-            layer.kernel_initializer = keras.initializers.Zeros()
-            layer.bias_initializer = keras.initializers.Zeros()
-    net.build(input_shape)
-    return net
-
-
 def _images(f, key):
     return f[key].astype(np.float32).transpose(0, 2, 3, 1) / 32
 
@@ -76,10 +49,10 @@ def test_vision_transformer_matches_mmpretrain(fixture, tag):
     f = fixture
     cfg = json.loads(str(f[f"{tag}_config"]))
     first = _images(f, f"{tag}_images0")
-    net = _build_with_zero_kernels(
+    net = build_with_zero_kernels(
         dict(type="VisionTransformer", **cfg), (None, *first.shape[1:])
     )
-    state = _state(f, tag)
+    state = fixture_state(f, tag)
     used = load_state_dict(net, state, "")
     assert used == set(state)
     assert len(net.weights) == len(state)
@@ -106,7 +79,7 @@ def test_vision_transformer_matches_mmpretrain(fixture, tag):
 def test_frozen_stages_parameter_counts(fixture, tag, frozen):
     cfg = json.loads(str(fixture[f"{tag}_config"]))
     cfg = dict(type="VisionTransformer", frozen_stages=frozen, **cfg)
-    net = _build_with_zero_kernels(cfg, (None, 32, 24, 3))
+    net = build_with_zero_kernels(cfg, (None, 32, 24, 3))
     count = sum(int(np.prod(w.shape)) for w in net.trainable_weights)
     assert count == int(fixture[f"{tag}_frozen{frozen}_trainable"])
 

@@ -7,9 +7,9 @@ from functools import lru_cache
 import keras
 import numpy as np
 
-import keraspose
-from keraspose.models.utils.conv2d import Conv2d
 from tests.conftest import FIXTURES
+from tests.mmpose_weights import build_with_zero_kernels
+from tests.mmpose_weights import fixture_state
 from tests.mmpose_weights import load_state_dict
 
 
@@ -24,30 +24,6 @@ def fixture_tags(prefix):
         for k in neck_fixture()
         if k.startswith(prefix) and k.endswith("_config")
     )
-
-
-def _state(f, tag):
-    """The float32 state dict stored as small integers times 2**-e."""
-    values = f[f"{tag}_state_values"].astype(np.float32)
-    state = {}
-    for key, shape, exponent, offset in json.loads(
-        str(f[f"{tag}_state_index"])
-    ):
-        size = int(np.prod(shape))
-        chunk = values[offset : offset + size].reshape(shape)
-        state[key] = chunk * np.float32(2.0**-exponent)
-    return state
-
-
-def build_with_zero_kernels(cfg, input_shape):
-    """Builds a neck whose weights are overwritten or only counted (JAX
-    compiles random initializers per shape, which is slow)."""
-    net = keraspose.build(cfg)
-    for layer in net._flatten_layers(include_self=False):
-        if isinstance(layer, Conv2d):
-            layer.kernel_initializer = keras.initializers.Zeros()
-    net.build(input_shape)
-    return net
 
 
 def check_mmpose_forward(tag, cfg_override=None, atol=1e-5):
@@ -66,7 +42,7 @@ def check_mmpose_forward(tag, cfg_override=None, atol=1e-5):
     else:
         shapes = tuple((None, *x.shape[1:]) for x in feats)
     net = build_with_zero_kernels(cfg, shapes)
-    state = _state(f, tag)
+    state = fixture_state(f, tag)
     assert load_state_dict(net, state, "") == set(state)
     if single:
         inputs = keras.Input(feats[0].shape[1:])

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keraspose.models.utils.conv_module import ConvModule
 from keraspose.models.utils.resize import adaptive_avg_pool2d
 from keraspose.models.utils.resize import interpolate
 from keraspose.models.utils.spatial_weighting import gate_act_cfgs
+from keraspose.models.utils.spatial_weighting import gate_convs
 from keraspose.registry import register
 
 
@@ -69,25 +69,8 @@ class CrossResolutionWeighting(keras.layers.Layer):
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
         self.act_cfg = act_cfg
-        common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-        dt = self.dtype_policy
-        self.conv1 = ConvModule(
-            total,
-            mid,
-            1,
-            act_cfg=act_cfg[0],
-            name="conv1",
-            dtype=dt,
-            **common,
-        )
-        self.conv2 = ConvModule(
-            mid,
-            total,
-            1,
-            act_cfg=act_cfg[1],
-            name="conv2",
-            dtype=dt,
-            **common,
+        self.conv1, self.conv2 = gate_convs(
+            total, mid, act_cfg, conv_cfg, norm_cfg, self.dtype_policy
         )
 
     def build(self, input_shape):

@@ -20,6 +20,27 @@ def gate_act_cfgs(act_cfg):
     return act_cfg
 
 
+def gate_convs(channels, mid, act_cfg, conv_cfg, norm_cfg, dtype):
+    """The 1x1 ``ConvModule`` pair ``conv1`` (channels -> mid) and ``conv2``
+    (mid -> channels) of a Lite-HRNet gate, with ``act_cfg`` a pair."""
+    return tuple(
+        ConvModule(
+            c_in,
+            c_out,
+            1,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act,
+            name=name,
+            dtype=dtype,
+        )
+        for c_in, c_out, act, name in (
+            (channels, mid, act_cfg[0], "conv1"),
+            (mid, channels, act_cfg[1], "conv2"),
+        )
+    )
+
+
 @register
 class SpatialWeighting(keras.layers.Layer):
     """Multiplies a feature map by a per-channel gate computed from it.
@@ -70,25 +91,8 @@ class SpatialWeighting(keras.layers.Layer):
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
         self.act_cfg = act_cfg
-        common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-        dt = self.dtype_policy
-        self.conv1 = ConvModule(
-            channels,
-            mid,
-            1,
-            act_cfg=act_cfg[0],
-            name="conv1",
-            dtype=dt,
-            **common,
-        )
-        self.conv2 = ConvModule(
-            mid,
-            channels,
-            1,
-            act_cfg=act_cfg[1],
-            name="conv2",
-            dtype=dt,
-            **common,
+        self.conv1, self.conv2 = gate_convs(
+            channels, mid, act_cfg, conv_cfg, norm_cfg, self.dtype_policy
         )
 
     def build(self, input_shape):

@@ -244,10 +244,10 @@ class HRModule(keras.layers.Layer):
         return [(*shapes[i][:-1], self.out_channels[i]) for i in range(num_out)]
 
     def _upsample(self, x, factor):
+        # Nearest too goes through `interpolate` (an index gather):
+        # `ops.repeat` fails on torch's "meta" device, which makes Keras
+        # build the model by running it for real on a batch of 83 images.
         mode = self.upsample_cfg.get("mode", "nearest")
-        if mode == "nearest":
-            x = ops.repeat(x, factor, axis=1)
-            return ops.repeat(x, factor, axis=2)
         from keraspose.models.utils.resize import interpolate
 
         return interpolate(

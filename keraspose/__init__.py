@@ -25,10 +25,14 @@ if "KERAS_BACKEND" not in os.environ and not os.path.exists(_keras_json):
             break
 
 from keraspose import codecs  # noqa: E402
+from keraspose import converters  # noqa: E402
 from keraspose import datasets  # noqa: E402
 from keraspose import engine  # noqa: E402
 from keraspose import evaluation  # noqa: E402
 from keraspose import models  # noqa: E402
+from keraspose import presets  # noqa: E402
+from keraspose.converters import convert_mmpose_checkpoint  # noqa: E402
+from keraspose.presets import from_preset  # noqa: E402
 from keraspose.registry import build  # noqa: E402
 from keraspose.registry import register  # noqa: E402
 from keraspose.registry import registered_names  # noqa: E402
@@ -39,10 +43,14 @@ __all__ = [
     "__version__",
     "build",
     "codecs",
+    "convert_mmpose_checkpoint",
+    "converters",
     "datasets",
     "engine",
     "evaluation",
+    "from_preset",
     "models",
+    "presets",
     "register",
     "registered_names",
     "to_config",

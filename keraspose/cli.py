@@ -4,6 +4,14 @@
     keraspose test CONFIG MODEL.keras [--bbox-file FILE]
     keraspose infer MODEL.keras IMAGE... [--bboxes FILE] --out DIR
     keraspose demo [--work-dir DIR] [--epochs N]
+    keraspose convert CONFIG_OR_PRESET CHECKPOINT [--out MODEL.keras]
+    keraspose presets
+
+``convert`` turns an MMPose ``.pth`` checkpoint (a path, a URL, or
+``mmpose`` for a preset's released checkpoint) into a ``.keras`` model,
+without PyTorch; CONFIG_OR_PRESET is a config file (keraspose's or
+MMPose's) or a preset name. ``presets`` lists the presets (MMPose model-zoo
+config names) with their COCO AP.
 
 ``--backend`` picks the Keras backend (jax, tensorflow, torch); the process
 restarts itself with ``KERAS_BACKEND`` set when it differs from the current
@@ -16,6 +24,7 @@ import ast
 import json
 import os
 import sys
+import warnings
 
 BACKENDS = ("jax", "tensorflow", "torch")
 
@@ -83,6 +92,31 @@ def _parser():
     p.add_argument("--work-dir", default="work_dirs/demo")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--samples", type=int, default=1024)
+
+    p = common(
+        sub.add_parser("convert", help="MMPose .pth checkpoint -> .keras")
+    )
+    p.add_argument(
+        "config",
+        help="config .py/.json (keraspose's or MMPose's) or a preset name",
+    )
+    p.add_argument(
+        "checkpoint",
+        help="MMPose .pth file, URL, or 'mmpose' (the preset's checkpoint)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output .keras file (default: the checkpoint's name)",
+    )
+    p.add_argument(
+        "--no-strict",
+        dest="strict",
+        action="store_false",
+        help="allow missing / unexpected checkpoint keys (listed)",
+    )
+
+    sub.add_parser("presets", help="list the presets (MMPose model zoo)")
     return parser
 
 
@@ -157,12 +191,87 @@ def _infer(args):
         json.dump(results, f)
 
 
+def _convert(args):
+    from keraspose.apis.demo import config_path
+    from keraspose.converters import convert_mmpose_checkpoint
+    from keraspose.presets import is_preset
+    from keraspose.presets import preset_config
+    from keraspose.presets import resolve_weights
+
+    preset = args.config if is_preset(args.config) else None
+    if preset is not None:
+        config = preset_config(preset)
+    elif args.config.endswith((".py", ".json")):
+        config = config_path(args.config)
+    else:
+        config = preset_config(args.config)  # unknown: lists close names
+    checkpoint = resolve_weights(args.checkpoint, preset)
+    out = args.out
+    if out is None:
+        stem = os.path.basename(checkpoint)
+        out = (stem[: -len(".pth")] if stem.endswith(".pth") else stem) + (
+            ".keras"
+        )
+    if not out.endswith(".keras"):
+        raise SystemExit(f"--out must end in .keras; received {out!r}")
+    with warnings.catch_warnings():
+        # Backbone pretraining (init_cfg) is moot: all weights are loaded.
+        warnings.filterwarnings(
+            "ignore", message=".*init_cfg asks for the pretrained checkpoint"
+        )
+        model, report = convert_mmpose_checkpoint(
+            config,
+            checkpoint,
+            strict=args.strict,
+            verbose=False,
+            return_report=True,
+        )
+    print(f"{checkpoint}: {report.summary()}")
+    for name in ("skipped", "missing", "unexpected"):
+        keys = getattr(report, name)
+        if keys:
+            print(f"  {name} ({len(keys)}): {', '.join(keys)}")
+    for old, new in report.renamed[:5]:
+        print(f"  renamed: {old} -> {new}")
+    if len(report.renamed) > 5:
+        print(f"  renamed: ... {len(report.renamed) - 5} more")
+    folder = os.path.dirname(out)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    model.save(out)
+    import keras
+
+    print(f"Saved {out} ({keras.backend.backend()} backend)")
+    return out
+
+
+def _presets():
+    from keraspose.presets import list_presets
+    from keraspose.presets import preset_info
+
+    names = list_presets()
+    width = max(len(n) for n in names)
+    print(f"{'preset (MMPose config)':<{width}}  COCO AP  description")
+    for name in names:
+        info = preset_info(name)
+        print(f"{name:<{width}}  {info['coco_ap']:7.3f}  {info['description']}")
+    print(
+        f"{len(names)} presets. Build one with keraspose.from_preset(name, "
+        "weights=True) (MMPose's checkpoint; preset_info(name)['weights'] "
+        "is its URL)."
+    )
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    backend = getattr(args, "backend", None)
     if argv is None:
-        _switch_backend(args.backend)
-    elif args.backend is not None:
-        os.environ.setdefault("KERAS_BACKEND", args.backend)
+        _switch_backend(backend)
+    elif backend is not None:
+        os.environ.setdefault("KERAS_BACKEND", backend)
+    if args.command == "presets":
+        _presets()
+        return 0
     from keraspose.apis.demo import config_path
     from keraspose.apis.demo import run_demo
     from keraspose.apis.runner import test
@@ -189,6 +298,8 @@ def main(argv=None):
         _infer(args)
     elif args.command == "demo":
         run_demo(args.work_dir, epochs=args.epochs, num_train=args.samples)
+    elif args.command == "convert":
+        _convert(args)
     return 0
 
 

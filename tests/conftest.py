@@ -8,6 +8,19 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402
 
+# Fixtures hold float32 results of the CPU reference. On NVIDIA GPUs JAX
+# (matmuls, convolutions) and cuDNN under PyTorch default to TF32 (about
+# 1e-3 relative); the suite compares in full float32.
+if keras.backend.backend() == "jax":
+    import jax
+
+    jax.config.update("jax_default_matmul_precision", "highest")
+elif keras.backend.backend() == "torch":
+    import torch
+
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

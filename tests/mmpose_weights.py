@@ -1,69 +1,30 @@
-"""Loads an MMPose state dict (from the fixtures) into keraspose layers.
+"""Fixture state dicts (MMPose names) and loading them into our layers.
 
-Test-only: keraspose layer names are MMPose module paths with "." written
-"_" (``layer1_0`` is ``layer1.0``). The public converter belongs to the
-checkpoint issue; this helper only proves the layouts map one-to-one.
+Loading goes through the public converter
+(:func:`keraspose.converters.load_state_dict`), so every fixture test of a
+backbone, neck or head also checks the checkpoint mapping.
 """
 
+import collections
 import json
-import re
 
 import keras
 import numpy as np
 
 import keraspose
+from keraspose import converters
 from keraspose.models.utils.conv2d import Conv2d
-from keraspose.models.utils.conv_transpose2d import ConvTranspose2d
-
-
-def torch_name(name):
-    return re.sub(r"_(\d+)(?=$|_)", r".\1", name)
 
 
 def load_state_dict(layer, state, prefix):
-    """Assigns ``state[prefix + ...]`` to every weighted sublayer; returns
-    the set of state keys used."""
-    used = set()
-    # Variables the layer owns itself (pos_embed, cls_token, LayerScale).
-    own = layer._trainable_variables + layer._non_trainable_variables
-    for var in own:
-        key = prefix + var.name
-        if key in state and tuple(state[key].shape) == tuple(var.shape):
-            var.assign(state[key])
-            used.add(key)
-    for sub in layer._flatten_layers(include_self=False, recursive=False):
-        p = prefix + torch_name(sub.name) + "."
-        if isinstance(sub, Conv2d):
-            sub.kernel.assign(state[p + "weight"].transpose(2, 3, 1, 0))
-            used.add(p + "weight")
-            if sub.use_bias:
-                sub.bias.assign(state[p + "bias"])
-                used.add(p + "bias")
-        elif isinstance(sub, ConvTranspose2d):
-            sub.kernel.assign(state[p + "weight"].transpose(2, 3, 0, 1))
-            used.add(p + "weight")
-        elif isinstance(sub, keras.layers.BatchNormalization):
-            for var, key in (
-                (sub.gamma, "weight"),
-                (sub.beta, "bias"),
-                (sub.moving_mean, "running_mean"),
-                (sub.moving_variance, "running_var"),
-            ):
-                var.assign(state[p + key])
-                used.add(p + key)
-        elif isinstance(sub, keras.layers.Dense):
-            sub.kernel.assign(np.transpose(state[p + "weight"]))
-            used.add(p + "weight")
-            if sub.use_bias:
-                sub.bias.assign(state[p + "bias"])
-                used.add(p + "bias")
-        elif isinstance(sub, keras.layers.LayerNormalization):
-            sub.gamma.assign(state[p + "weight"])
-            sub.beta.assign(state[p + "bias"])
-            used.update({p + "weight", p + "bias"})
-        else:
-            used |= load_state_dict(sub, state, p)
-    return used
+    """Loads ``state[prefix + name]`` into ``layer`` through the public
+    converter (:func:`keraspose.converters.load_state_dict`, not strict);
+    returns the set of state keys used."""
+    sub = collections.OrderedDict(
+        (k[len(prefix) :], v) for k, v in state.items() if k.startswith(prefix)
+    )
+    report = converters.load_state_dict(layer, sub, strict=False)
+    return {prefix + k for k in report.loaded}
 
 
 def fixture_state(f, tag):

@@ -18,6 +18,7 @@ from keraspose.evaluation.evaluator import Evaluator
 from keraspose.evaluation.evaluator import evaluate_model
 from keraspose.registry import build
 from keraspose.utils.config import Config
+from keraspose.utils.config import merge_cfg_options
 from keraspose.utils.config import to_plain
 
 logger = logging.getLogger("keraspose")
@@ -26,45 +27,29 @@ logger = logging.getLogger("keraspose")
 def load_config(config, cfg_options=None):
     """A :class:`Config` from a path, a dict or a Config (copied).
 
-    Overriding the top-level ``data_root`` (``--cfg-options
-    data_root=/data/coco/``) also rewrites every string of the config that
-    starts with the old ``data_root`` (dataset roots, evaluator
-    ``ann_file``s, ``bbox_file``s): in MMPose the variable is expanded when
-    the file is read, so overriding it alone changes nothing there.
+    Paths are read with
+    :func:`keraspose.converters.mmpose_config.load_mmpose_config`, so
+    MMPose's own config files work too (missing ``_base_`` files fall back
+    to keraspose's bundled configs). Overriding the top-level ``data_root``
+    (``--cfg-options data_root=/data/coco/``) also rewrites every string of
+    the config that starts with the old ``data_root`` (see
+    :func:`keraspose.utils.config.merge_cfg_options`).
 
     Args:
         config: ``.py`` / ``.json`` path, or a dict.
         cfg_options: dotted overrides, e.g. ``{"train_cfg.max_epochs": 2}``.
     """
     if isinstance(config, str | os.PathLike):
-        cfg = Config.fromfile(config)
-        cfg.setdefault("filename", os.fspath(config))
+        from keraspose.converters.mmpose_config import load_mmpose_config
+
+        cfg = load_mmpose_config(config)
     elif isinstance(config, dict):
         cfg = Config(Config(config).to_dict())
     else:
         raise TypeError(
             f"Expected a config path or dict. Received: {type(config).__name__}"
         )
-    if cfg_options:
-        old_root = cfg.get("data_root")
-        cfg.merge_from_dict(cfg_options)
-        new_root = cfg.get("data_root")
-        if isinstance(old_root, str) and old_root and new_root != old_root:
-            new_root = str(new_root)
-            if old_root.endswith("/") and not new_root.endswith("/"):
-                new_root += "/"
-            cfg = Config(_replace_prefix(cfg.to_dict(), old_root, new_root))
-    return cfg
-
-
-def _replace_prefix(value, old, new):
-    if isinstance(value, dict):
-        return {k: _replace_prefix(v, old, new) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_replace_prefix(v, old, new) for v in value)
-    if isinstance(value, str) and value.startswith(old):
-        return new + value[len(old) :]
-    return value
+    return merge_cfg_options(cfg, cfg_options)
 
 
 def _require(cfg, key, what):

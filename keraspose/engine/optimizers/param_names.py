@@ -156,11 +156,17 @@ def parameter_name(variable, owner=None, root=None):
         if prefix and path.startswith(prefix + "/"):
             path = path[len(prefix) + 1 :]
     *layers, short = path.split("/")
-    short = short.split(":")[0]
+    short = local_parameter_name(short.split(":")[0], owner)
+    return ".".join([module_name(n) for n in layers] + [short])
+
+
+def local_parameter_name(short, owner=None):
+    """PyTorch's name for a Keras variable named ``short`` inside its
+    module (``kernel`` -> ``weight``; ``gamma`` / ``beta`` -> ``weight`` /
+    ``bias`` for normalization layers or variables without an owner)."""
     if owner is None or is_norm_layer(owner):
         short = _NORM_VARIABLE_NAMES.get(short, short)
-    short = _VARIABLE_NAMES.get(short, short)
-    return ".".join([module_name(n) for n in layers] + [short])
+    return _VARIABLE_NAMES.get(short, short)
 
 
 def _live_layers():

@@ -78,7 +78,7 @@ class BasePoseEstimator(keras.Model):
         self.head = build(head, name="head", dtype=dt)
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
-        self.metainfo = _jsonable(metainfo)
+        self.metainfo = jsonable(metainfo)
         self.use_syncbn = use_syncbn
         self._check_metainfo()
         self._log_names = list(self.head.log_names(self.train_cfg))
@@ -263,6 +263,35 @@ class BasePoseEstimator(keras.Model):
     def from_config(cls, config):
         return cls(**config)
 
+    @classmethod
+    def from_preset(cls, name, weights=None, strict=True):
+        """Builds a preset (an MMPose model-zoo config) with its weights.
+
+        Args:
+            name: the MMPose config name, e.g.
+                ``"td-hm_hrnet-w32_8xb64-210e_coco-256x192"``; see
+                ``keraspose.presets.list_presets()``.
+            weights: None (random), True / ``"mmpose"`` (MMPose's released
+                checkpoint, downloaded to the Keras cache), a URL, an MMPose
+                ``.pth`` or a Keras ``.weights.h5`` / ``.keras`` file.
+            strict: raise on missing / unexpected checkpoint keys.
+
+        Returns:
+            The estimator, built to the codec's input size.
+
+        Raises:
+            ValueError: unknown preset, or one that builds another kind of
+                estimator than ``cls``.
+
+        Example:
+
+        >>> # model = TopdownPoseEstimator.from_preset(
+        >>> #     "rtmpose-m_8xb256-420e_coco-256x192", weights=True)
+        """
+        from keraspose.presets.loading import from_preset
+
+        return from_preset(name, weights=weights, strict=strict, cls=cls)
+
 
 def _images_entry(inputs):
     """The ``images`` entry of an input dict (or the input itself)."""
@@ -276,14 +305,15 @@ def _images_entry(inputs):
     return inputs["images"]
 
 
-def _jsonable(value):
-    """Converts tuples / NumPy values in metainfo to JSON-friendly types."""
+def jsonable(value):
+    """Metainfo with tuples / NumPy values as JSON-friendly lists (and
+    string keys), as the estimator stores it."""
     if value is None:
         return None
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "tolist"):
         return value.tolist()
     return value

@@ -308,7 +308,9 @@ def interpolate(
             idx = _nearest_indices(n_in, n_out, scale, exact)
             if n_in == n_out and np.array_equal(idx, np.arange(n_in)):
                 continue
-            y = ops.take(y, ops.convert_to_tensor(idx, "int32"), axis=axis)
+            # NumPy indices: Keras' symbolic `take` reads them on the host
+            # (a tensor on a GPU would have to be copied back first).
+            y = ops.take(y, idx.astype("int32"), axis=axis)
         return y
 
     if mode == "area":

@@ -165,8 +165,9 @@ def test_js_discret_loss_gradient_is_finite_with_zero_targets():
     else:
         import torch
 
-        p = torch.tensor(np.full((1, 2, 2, 2), 0.25, "float32"))
-        p.requires_grad_(True)
+        # on Keras' device (the GPU when there is one)
+        p = keras.ops.convert_to_tensor(np.full((1, 2, 2, 2), 0.25, "float32"))
+        p = torch.Tensor.detach(p).requires_grad_(True)
         loss(p, gt, np.array([[1.0, 0.0]], "float32")).backward()
         grad = p.grad
     assert np.isfinite(to_numpy(grad)).all()

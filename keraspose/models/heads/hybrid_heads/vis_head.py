@@ -50,7 +50,9 @@ class VisPredictHead(BaseHead):
             "use_target_weight": False,
             "use_sigmoid": True,
         }
-        self.pose_head = build(pose_cfg, dtype=self.dtype_policy)
+        self.pose_head = build(
+            pose_cfg, name="pose_head", dtype=self.dtype_policy
+        )
         if not isinstance(self.pose_head, BaseHead):
             raise TypeError(
                 "VisPredictHead expects pose_cfg to build a keraspose head. "

@@ -229,6 +229,31 @@ def _root_path(variables, layers):
     return None
 
 
+def _tree_names(variables, layers, root):
+    """``{id(variable): name}`` from the layer tree of the model that holds
+    every variable (the checkpoint converter's naming): unlike variable
+    paths, it also names the weights of layers built before they were
+    attached to their parent (RealNVP's)."""
+    from keraspose.converters.state_dict import named_weights
+
+    wanted = {id(v) for v in variables}
+    models = [
+        layer
+        for layer in layers
+        if isinstance(layer, keras.Model)
+        and getattr(layer, "built", False)
+        and (root is None or getattr(layer, "path", None) == root)
+    ]
+    for model in models:
+        if wanted <= {id(v) for v in model.weights}:
+            try:
+                names = named_weights(model)
+            except ValueError:
+                return {}
+            return {id(v): name for name, (v, _) in names.items()}
+    return {}
+
+
 def parameter_info(variables):
     """:class:`ParameterInfo` of each variable, as MMEngine would see it.
 
@@ -244,9 +269,12 @@ def parameter_info(variables):
     layers = _live_layers()
     owners = owning_layers(variables, layers)
     root = _root_path(variables, layers)
+    tree = _tree_names(variables, layers, root)
     infos = []
     for variable, owner in zip(variables, owners):
-        name = parameter_name(variable, owner=owner, root=root)
+        name = tree.get(id(variable)) or parameter_name(
+            variable, owner=owner, root=root
+        )
         norm = is_norm_layer(owner)
         if owner is None:
             # No layer to ask: Keras' normalization names stand for it.

@@ -268,6 +268,24 @@ def test_functional_model_names_have_no_model_prefix():
     assert names == ["fc.weight", "fc.bias", "bn.weight", "bn.bias"]
 
 
+def test_names_of_weights_built_before_attachment():
+    # RealNVP builds its Dense layers at construction, so their variable
+    # paths lack "head/loss_module/flow_model"; names come from the tree.
+    net = keraspose.build(
+        dict(
+            type="TopdownPoseEstimator",
+            backbone=dict(type="ResNet", depth=18, base_channels=4),
+            neck=dict(type="GlobalAveragePooling"),
+            head=dict(type="RLEHead", in_channels=32, num_joints=3),
+        )
+    )
+    net.build((None, 32, 32, 3))
+    names = [i.name for i in parameter_info(net.trainable_variables)]
+    assert names[0] == "backbone.conv1.weight"
+    assert "head.loss_module.flow_model.s.0.0.weight" in names
+    assert all(n.split(".")[0] in ("backbone", "head") for n in names)
+
+
 def test_inert_custom_key_settings_warn_and_still_select():
     # MMEngine copies unknown keys into the group (no effect), but the key
     # still matches and turns the default rules off for its parameters.

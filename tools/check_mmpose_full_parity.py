@@ -190,52 +190,16 @@ def _preprocess(model, images):
     return model.data_preprocessor(data, False)["inputs"]
 
 
-def _install_import_stubs():
-    """``mmpose.apis`` imports ``pkg_resources`` (gone from recent
-    setuptools) only to find installed packages; stand in for it."""
-    try:
-        import pkg_resources  # noqa: F401
-    except ImportError:
-        import importlib.metadata
-        import types
-
-        stub = types.ModuleType("pkg_resources")
-
-        class DistributionNotFound(Exception):
-            pass
-
-        def get_distribution(name):
-            try:
-                dist = importlib.metadata.distribution(name)
-            except importlib.metadata.PackageNotFoundError as err:
-                raise DistributionNotFound(name) from err
-            return types.SimpleNamespace(location=str(dist.locate_file("")))
-
-        stub.DistributionNotFound = DistributionNotFound
-        stub.get_distribution = get_distribution
-        sys.modules["pkg_resources"] = stub
-    # mmpose.apis -> mmpose.visualization imports ToPILImage from
-    # torchvision.transforms (unused here); the reference environment has
-    # only a torchvision stub.
-    try:
-        import torchvision.transforms  # noqa: F401
-    except ImportError:
-        import types
-
-        transforms = types.ModuleType("torchvision.transforms")
-        transforms.ToPILImage = None
-        sys.modules["torchvision.transforms"] = transforms
-
-
 def run_mmpose(names, out_dir):
-    _install_import_stubs()
     sys.path.insert(0, "/work/shared/reference")
     sys.path.insert(0, str(ROOT / "tools"))
     import mmcv_ops_stub
 
     mmcv_ops_stub.install()
     from fixture_common import install_mmdet_stubs
+    from fixture_common import install_mmpose_apis_stubs
 
+    install_mmpose_apis_stubs()
     install_mmdet_stubs()
     import mmdet.models  # noqa: F401  (registers CSPNeXt)
     import mmpose.models  # noqa: F401

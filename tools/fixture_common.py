@@ -9,6 +9,8 @@ keraspose or its tests.
 - :func:`quantized_state`: replaces a torch model's state by small-integer
   multiples of powers of two, exact in float32, stored compactly as int8
   values plus a JSON index (``tests/mmpose_weights.fixture_state`` reads it).
+- :func:`install_mmpose_apis_stubs`: lets ``mmpose.apis`` import without
+  ``pkg_resources`` and ``torchvision.transforms`` (neither is used).
 - :func:`trainable`: a torch module's trainable parameter count.
 """
 
@@ -132,3 +134,35 @@ def quantized_state(model, rng, rule):
     if not values:
         return np.zeros((0,), np.int8), "[]"
     return np.concatenate(values), json.dumps(index)
+
+
+def install_mmpose_apis_stubs():
+    """``mmpose.apis`` imports ``pkg_resources`` (gone from recent
+    setuptools) only to locate installed packages, and
+    ``torchvision.transforms`` for its visualizer; the reference
+    environment has neither, and nothing here uses them."""
+    import importlib.metadata
+    import importlib.util
+
+    if importlib.util.find_spec("pkg_resources") is None:
+        mod = types.ModuleType("pkg_resources")
+
+        class DistributionNotFound(Exception):
+            pass
+
+        def get_distribution(name):
+            try:
+                dist = importlib.metadata.distribution(name)
+            except importlib.metadata.PackageNotFoundError as err:
+                raise DistributionNotFound(name) from err
+            return types.SimpleNamespace(location=str(dist.locate_file("")))
+
+        mod.DistributionNotFound = DistributionNotFound
+        mod.get_distribution = get_distribution
+        sys.modules["pkg_resources"] = mod
+    try:
+        import torchvision.transforms  # noqa: F401
+    except ImportError:
+        mod = types.ModuleType("torchvision.transforms")
+        mod.ToPILImage = None
+        sys.modules["torchvision.transforms"] = mod

@@ -71,39 +71,7 @@ import fixture_common  # noqa: E402  (tools/fixture_common.py)
 fixture_common.install_mmdet_stubs()
 
 
-def _stub_missing_modules():
-    """``mmpose.apis`` imports ``pkg_resources`` (removed from recent
-    setuptools) to locate packages, and ``torchvision.transforms`` for its
-    visualizer; neither is used here."""
-    import importlib.metadata
-    import importlib.util
-    import types
-
-    if importlib.util.find_spec("pkg_resources") is None:
-        mod = types.ModuleType("pkg_resources")
-
-        class DistributionNotFound(Exception):
-            pass
-
-        def get_distribution(name):
-            try:
-                dist = importlib.metadata.distribution(name)
-            except importlib.metadata.PackageNotFoundError as err:
-                raise DistributionNotFound(name) from err
-            return types.SimpleNamespace(location=str(dist.locate_file("")))
-
-        mod.DistributionNotFound = DistributionNotFound
-        mod.get_distribution = get_distribution
-        sys.modules["pkg_resources"] = mod
-    try:
-        import torchvision.transforms  # noqa: F401
-    except ImportError:
-        mod = types.ModuleType("torchvision.transforms")
-        mod.ToPILImage = None
-        sys.modules["torchvision.transforms"] = mod
-
-
-_stub_missing_modules()
+fixture_common.install_mmpose_apis_stubs()
 
 import mmdet.models  # noqa: E402,F401  (registers CSPNeXt)
 import mmpose  # noqa: E402

@@ -18,6 +18,40 @@ from keraspose.registry import to_config
 BACKEND = keras.backend.backend()
 
 
+def imagenet_preprocessor():
+    """MMPose's ImageNet ``PoseDataPreprocessor`` config (BGR input)."""
+    return dict(
+        type="PoseDataPreprocessor",
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+    )
+
+
+def tiny_resnet(**kwargs):
+    """A ResNet-18 config with 8 base channels (fast estimator tests)."""
+    return dict(
+        type="ResNet", depth=18, base_channels=8, stem_channels=8, **kwargs
+    )
+
+
+def coco_bottomup_test_loader(shared_data, pipeline, batch_size=1):
+    """A val dataloader config over the shared ``test_coco.json`` images,
+    bottom-up, in order (``shared_data``: the ``shared_data`` fixture)."""
+    return dict(
+        batch_size=batch_size,
+        sampler=dict(type="DefaultSampler", shuffle=False),
+        dataset=dict(
+            type="CocoDataset",
+            data_root=str(shared_data / "coco"),
+            ann_file="test_coco.json",
+            data_mode="bottomup",
+            test_mode=True,
+            pipeline=pipeline,
+        ),
+    )
+
+
 def to_numpy(x):
     return keras.tree.map_structure(keras.ops.convert_to_numpy, x)
 

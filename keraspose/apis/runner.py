@@ -74,11 +74,56 @@ def _steps_per_epoch(num_samples, loader_cfg):
     return -(-num_samples // batch_size)
 
 
+def pipeline_aug_scales(cfg, loaders=("val_dataloader", "test_dataloader")):
+    """``aug_scales`` of the first ``BottomupResize`` in the loaders'
+    pipelines (the extra scales of a multi-scale test), or None."""
+    for name in loaders:
+        dataset = (cfg.get(name) or {}).get("dataset") or {}
+        for step in to_plain(dataset.get("pipeline") or []):
+            kind = str(step.get("type", "")).split(".")[-1]
+            if kind == "BottomupResize" and step.get("aug_scales"):
+                return [float(s) for s in step["aug_scales"]]
+    return None
+
+
+def sync_aug_scales(test_cfg, aug_scales):
+    """Puts the pipeline's ``aug_scales`` into a multi-scale ``test_cfg``.
+
+    MMPose's bottom-up models read the pyramid scales from the samples'
+    meta (set by ``BottomupResize(aug_scales=...)``); keraspose models
+    need them at build time (``test_cfg["aug_scales"]``, Python numbers
+    for the compiled predict step), so the runner copies them over. The
+    pipeline wins over a different ``test_cfg`` entry (a warning says so).
+    Without ``multiscale_test`` (or without pipeline scales) nothing
+    changes. Returns ``test_cfg`` (modified in place).
+    """
+    if not aug_scales or not test_cfg.get("multiscale_test", False):
+        return test_cfg
+    current = test_cfg.get("aug_scales")
+    if current is not None and [float(s) for s in current] != aug_scales:
+        logger.warning(
+            "test_cfg['aug_scales']=%r differs from the pipeline's "
+            "BottomupResize aug_scales=%r; using the pipeline's (the "
+            "images it makes), as MMPose does.",
+            current,
+            aug_scales,
+        )
+    test_cfg["aug_scales"] = list(aug_scales)
+    return test_cfg
+
+
 def build_model(cfg, metainfo=None):
-    """The estimator of ``cfg.model`` (dataset metainfo added if absent)."""
+    """The estimator of ``cfg.model`` (dataset metainfo added if absent).
+
+    A bottom-up model with ``test_cfg["multiscale_test"]`` gets the
+    ``aug_scales`` of the val (else test) pipeline's ``BottomupResize`` in
+    its ``test_cfg`` (see :func:`sync_aug_scales`).
+    """
     model_cfg = to_plain(_require(cfg, "model", "building the model"))
     if metainfo is not None and not model_cfg.get("metainfo"):
         model_cfg["metainfo"] = metainfo
+    if model_cfg.get("test_cfg"):
+        sync_aug_scales(model_cfg["test_cfg"], pipeline_aug_scales(cfg))
     return build(model_cfg)
 
 
@@ -315,6 +360,10 @@ def test(
         model = checkpoint
     else:
         model = keras.saving.load_model(checkpoint, compile=False)
+    test_cfg = getattr(model, "test_cfg", None)
+    if isinstance(test_cfg, dict):
+        loaders = ("test_dataloader", "val_dataloader")
+        sync_aug_scales(test_cfg, pipeline_aug_scales(cfg, loaders))
     evaluator = Evaluator(to_plain(evaluator))
     metrics = evaluate_model(
         model,

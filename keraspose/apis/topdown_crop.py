@@ -18,15 +18,13 @@ import math
 
 import numpy as np
 
-#: OpenCV's ``INTER_BITS``: source coordinates are quantised to 1/32 px.
-_INTER_BITS = 5
-_INTER_TAB_SIZE = 1 << _INTER_BITS
-#: OpenCV's ``AB_BITS``: fixed-point precision of the mapped coordinates.
-_AB_BITS = 10
-_AB_SCALE = 1 << _AB_BITS
-#: OpenCV's ``INTER_REMAP_COEF_BITS``: precision of the bilinear weights.
-_COEF_BITS = 15
-_COEF_SCALE = 1 << _COEF_BITS
+from keraspose.utils.opencv_fixed_point import AB_BITS
+from keraspose.utils.opencv_fixed_point import AB_SCALE
+from keraspose.utils.opencv_fixed_point import BILINEAR_TABLE
+from keraspose.utils.opencv_fixed_point import COEF_BITS
+from keraspose.utils.opencv_fixed_point import COEF_SCALE
+from keraspose.utils.opencv_fixed_point import INTER_BITS
+from keraspose.utils.opencv_fixed_point import INTER_TAB_SIZE
 
 
 def bbox_xyxy2cs(bboxes, padding=1.25):
@@ -198,30 +196,6 @@ def get_udp_warp_matrix(center, scale, rot, output_size):
     return mat.astype(np.float64)
 
 
-def _bilinear_table():
-    """OpenCV's 15-bit bilinear weights per 1/32-px fraction (fy, fx)."""
-    f = np.arange(_INTER_TAB_SIZE)
-    fy, fx = np.meshgrid(f, f, indexing="ij")
-    unit = _COEF_SCALE // (_INTER_TAB_SIZE * _INTER_TAB_SIZE)
-    tab = np.stack(
-        [
-            (_INTER_TAB_SIZE - fy) * (_INTER_TAB_SIZE - fx),
-            (_INTER_TAB_SIZE - fy) * fx,
-            fy * (_INTER_TAB_SIZE - fx),
-            fy * fx,
-        ],
-        axis=-1,
-    ).reshape(-1, 4)
-    tab = tab * unit
-    # OpenCV stores the weights as int16: the (0, 0) entry saturates to
-    # 32767 and its sum is restored on the last tap.
-    tab[0] = [_COEF_SCALE - 1, 0, 0, 1]
-    return tab.astype(np.int64)
-
-
-_TABLE = _bilinear_table()
-
-
 def warp_affine_linear(image, warp_mat, output_size):
     """``cv2.warpAffine(img, M, size, flags=INTER_LINEAR)`` of OpenCV 4.
 
@@ -268,18 +242,18 @@ def warp_affine_linear(image, warp_mat, output_size):
     b2 = -a21 * m[2] - a22 * m[5]
     xs = np.arange(out_w, dtype=np.float64)
     ys = np.arange(out_h, dtype=np.float64)
-    adelta = np.rint(a11 * xs * _AB_SCALE).astype(np.int64)
-    bdelta = np.rint(a21 * xs * _AB_SCALE).astype(np.int64)
-    round_delta = _AB_SCALE // _INTER_TAB_SIZE // 2
-    x0 = np.rint((a12 * ys + b1) * _AB_SCALE).astype(np.int64) + round_delta
-    y0 = np.rint((a22 * ys + b2) * _AB_SCALE).astype(np.int64) + round_delta
-    shift = _AB_BITS - _INTER_BITS
+    adelta = np.rint(a11 * xs * AB_SCALE).astype(np.int64)
+    bdelta = np.rint(a21 * xs * AB_SCALE).astype(np.int64)
+    round_delta = AB_SCALE // INTER_TAB_SIZE // 2
+    x0 = np.rint((a12 * ys + b1) * AB_SCALE).astype(np.int64) + round_delta
+    y0 = np.rint((a22 * ys + b2) * AB_SCALE).astype(np.int64) + round_delta
+    shift = AB_BITS - INTER_BITS
     fx_all = (x0[:, None] + adelta[None, :]) >> shift
     fy_all = (y0[:, None] + bdelta[None, :]) >> shift
-    sx = np.clip(fx_all >> _INTER_BITS, -32768, 32767)
-    sy = np.clip(fy_all >> _INTER_BITS, -32768, 32767)
-    frac = (fy_all & (_INTER_TAB_SIZE - 1)) * _INTER_TAB_SIZE + (
-        fx_all & (_INTER_TAB_SIZE - 1)
+    sx = np.clip(fx_all >> INTER_BITS, -32768, 32767)
+    sy = np.clip(fy_all >> INTER_BITS, -32768, 32767)
+    frac = (fy_all & (INTER_TAB_SIZE - 1)) * INTER_TAB_SIZE + (
+        fx_all & (INTER_TAB_SIZE - 1)
     )
     squeeze = image.ndim == 2
     img = image[..., None] if squeeze else image
@@ -293,11 +267,11 @@ def warp_affine_linear(image, warp_mat, output_size):
         px = np.where(inside[..., None], px, 0)
         taps.append(px.astype(np.int64 if integer else np.float32))
     if integer:
-        wts = _TABLE[frac]
+        wts = BILINEAR_TABLE[frac]
         acc = sum(taps[k] * wts[..., k : k + 1] for k in range(4))
-        out = np.clip((acc + (1 << (_COEF_BITS - 1))) >> _COEF_BITS, 0, 255)
+        out = np.clip((acc + (1 << (COEF_BITS - 1))) >> COEF_BITS, 0, 255)
     else:
-        wts = (_TABLE[frac] / _COEF_SCALE).astype(np.float32)
+        wts = (BILINEAR_TABLE[frac] / COEF_SCALE).astype(np.float32)
         wts[frac == 0] = np.array([1, 0, 0, 0], np.float32)
         acc = taps[0] * wts[..., 0:1]
         for k in range(1, 4):

@@ -31,6 +31,13 @@ class BaseKeypointCodec(ConfigMixin):
     label_keys = ("keypoint_weights",)
     #: Keys of ``encode`` outputs that are dense (per-pixel) fields.
     field_keys = ()
+    #: Extra sample entries ``encode`` takes as keyword arguments (MMPose's
+    #: ``auxiliary_encode_keys``, e.g. ``lifting_target`` for lifting
+    #: codecs); :class:`GenerateTarget` passes those present in the sample.
+    auxiliary_encode_keys = ()
+    #: ``encode`` outputs that become training targets ``y`` when packed
+    #: (None: all of them). Lifting codecs also encode model inputs.
+    target_keys = None
 
     def encode(self, keypoints, keypoints_visible=None):
         raise NotImplementedError

@@ -13,6 +13,7 @@ layer                  PyTorch ``weight``       Keras kernel
 ``Conv2d``             (out, in/groups, kh, kw)  (kh, kw, in/groups, out)
 ``ConvTranspose2d``    (in, out, kh, kw)         (kh, kw, in, out)
 ``Dense`` (Linear)     (out, in)                 (in, out)
+``Conv1D`` (Conv1d)    (out, in, k)              (k, in, out)
 =====================  =======================  ===========================
 
 Everything else (norm layers, position embeddings, scales) has the same shape
@@ -43,6 +44,7 @@ _CONSTANT_BUFFERS = {
     "RealNVP": ("mask", "loc", "cov"),
     "IntegralRegressionHead": ("linspace_x", "linspace_y"),
     "DSNTHead": ("linspace_x", "linspace_y"),
+    "AdaptiveActivationBlock": ("regular_matrix",),
 }
 _ALWAYS_SKIPPED = ("num_batches_tracked",)
 _PREPROCESSOR_BUFFERS = ("data_preprocessor.mean", "data_preprocessor.std")
@@ -82,8 +84,9 @@ def _layout(owner):
     """``(to_keras, to_torch)`` array transforms for ``owner``'s kernel."""
     from keraspose.models.utils.conv2d import Conv2d
     from keraspose.models.utils.conv_transpose2d import ConvTranspose2d
+    from keraspose.models.utils.deform_conv2d import DeformConv2d
 
-    if isinstance(owner, Conv2d):
+    if isinstance(owner, Conv2d | DeformConv2d):
         return (lambda w: w.transpose(2, 3, 1, 0)), (
             lambda w: w.transpose(3, 2, 0, 1)
         )
@@ -92,6 +95,8 @@ def _layout(owner):
             lambda w: w.transpose(2, 3, 0, 1)
         )
     if isinstance(owner, keras.layers.Dense):
+        return np.transpose, np.transpose
+    if isinstance(owner, keras.layers.Conv1D):  # (out, in, k) <-> (k, in, out)
         return np.transpose, np.transpose
     return None
 
@@ -189,6 +194,8 @@ def _apply_mmpose_hooks(state, modules, metadata, renamed):
                 _rename(state, key, new, renamed)
         if "IntegralRegressionHead" in names:
             _integral_head_hook(layer, state, prefix, renamed)
+        if "DEKRHead" in names and version < 2:
+            _dekr_head_hook(state, prefix, renamed)
         if "VisionTransformer" in names:
             _vit_pos_embed_hook(layer, state, prefix)
 
@@ -207,6 +214,29 @@ def _heatmap_head_hook(head, state, prefix, renamed):
         else:
             new = prefix + "final_layer." + parts[2]
         _rename(state, key, new, renamed)
+
+
+def _dekr_head_hook(state, prefix, renamed):
+    # MMPose 0.x DEKR: "offset_conv_layers" (displacements pointing the
+    # other way: the last conv is negated), the root heatmap first instead
+    # of last, and the rescore net at the top level. MMPose rewrites any
+    # state without version metadata; keraspose only one with 0.x keys,
+    # so that 1.x state dicts that lost their metadata (npz) load as is.
+    if not any(
+        k.startswith(prefix) and "offset_conv_layers" in k for k in state
+    ):
+        return
+    for key in list(state):
+        if key.startswith(prefix) and "offset_conv_layers" in key:
+            new = key.replace("offset_conv_layers", "displacement_conv_layers")
+            if "displacement_conv_layers.3." in new:
+                state[key] = -np.asarray(state[key])
+            _rename(state, key, new, renamed)
+        elif key.startswith(prefix + "heatmap_conv_layers.2."):
+            value = np.asarray(state[key])
+            state[key] = np.concatenate([value[1:], value[:1]])
+        elif key.startswith("rescore_net.") and prefix:
+            _rename(state, key, prefix + key, renamed)
 
 
 def _integral_head_hook(head, state, prefix, renamed):

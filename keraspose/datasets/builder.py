@@ -45,3 +45,38 @@ def build_dataloader(cfg, seed=None):
         drop_remainder=bool(cfg.get("drop_last", False)),
     )
     return loader, dataset
+
+
+def drop_string_inputs(data):
+    """A ``tf.data.Dataset`` of ``(x, y)`` with the string entries of ``x``
+    removed; anything else is returned unchanged.
+
+    MMPose's configs pack string meta (``img_path``, ``target_img_path``)
+    for their metrics. Keras on JAX and PyTorch cannot convert string
+    tensors, and no model reads them, so ``fit`` drops them (evaluation
+    reads them from the dataset itself).
+
+    Example:
+
+    >>> drop_string_inputs([1, 2])
+    [1, 2]
+    """
+    if not type(data).__module__.startswith("tensorflow"):
+        return data
+    from keraspose.utils.lazy_import import tf
+
+    if not isinstance(data, tf.data.Dataset):
+        return data
+    spec = data.element_spec
+    x_spec = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(x_spec, dict):
+        return data
+    strings = [k for k, s in x_spec.items() if s.dtype == tf.string]
+    if not strings:
+        return data
+
+    def drop(*element):
+        x = {k: v for k, v in element[0].items() if k not in strings}
+        return (x, *element[1:]) if len(element) > 1 else x
+
+    return data.map(drop, num_parallel_calls=tf.data.AUTOTUNE)

@@ -5,8 +5,27 @@ import numpy as np
 
 from keraspose.registry import build
 
-#: ``x`` entries the model itself reads; the rest is meta for the metrics.
+#: ``x`` entries the model itself reads by default; the rest is meta for
+#: the metrics. Models may say otherwise (see :func:`model_input_keys`).
 MODEL_KEYS = ("images", "input_center", "input_scale")
+
+
+def model_input_keys(model):
+    """The ``x`` entries ``model`` reads.
+
+    ``model.get_input_keys()`` when it has one (e.g. a bottom-up model with
+    a multi-scale test), else ``model.input_keys`` (e.g. a pose lifter's
+    ``("keypoints", ...)``), else :data:`MODEL_KEYS`.
+
+    Example:
+
+    >>> model_input_keys(object())
+    ('images', 'input_center', 'input_scale')
+    """
+    getter = getattr(model, "get_input_keys", None)
+    if callable(getter):
+        return tuple(getter())
+    return tuple(getattr(model, "input_keys", MODEL_KEYS))
 
 
 class Evaluator:
@@ -94,9 +113,10 @@ def evaluate_model(
 ):
     """Predicts over a dataset and returns the evaluator's metrics.
 
-    Runs ``model.predict_on_batch`` on the model keys of each batch (so the
-    compiled predict function is reused), feeds predictions and the
-    batch's meta/ground truth to the metrics, and shows a progress bar.
+    Runs ``model.predict_on_batch`` on the model's input keys of each batch
+    (:func:`model_input_keys`; the compiled predict function is reused),
+    feeds predictions and the batch's meta/ground truth to the metrics,
+    and shows a progress bar.
 
     Args:
         model: a keraspose pose estimator.
@@ -126,6 +146,7 @@ def evaluate_model(
         verbose=0 if verbose == 0 else 1,
         unit_name="batch",
     )
+    keys = model_input_keys(model)
     for step, batch in enumerate(loader):
         inputs = batch[0] if isinstance(batch, tuple) else batch
         inputs = {k: np.asarray(v) for k, v in inputs.items()}
@@ -136,7 +157,12 @@ def evaluate_model(
                 "need; add them to PackPoseInputs(meta_keys=...) of the "
                 f"validation pipeline. Batch keys: {sorted(inputs)}"
             )
-        feed = {k: inputs[k] for k in MODEL_KEYS if k in inputs}
+        feed = {k: inputs[k] for k in keys if k in inputs}
+        if not feed:
+            raise ValueError(
+                f"The validation batches have none of the model's input "
+                f"keys {list(keys)}. Batch keys: {sorted(inputs)}"
+            )
         preds = model.predict_on_batch(feed)
         preds = {k: np.asarray(v) for k, v in preds.items()}
         evaluator.process(preds, inputs)

@@ -1,5 +1,7 @@
 """Argument checks shared by codecs and heads."""
 
+import numpy as np
+
 
 def size_pair(value, name, allow_int=False):
     """A positive ``(width, height)`` pair of ints, or a clear ValueError.
@@ -33,3 +35,38 @@ def size_pair(value, name, allow_int=False):
             f"Expected `{name}` as a {kind}. Received: {name}={value!r}"
         )
     return pair
+
+
+def positive_int(value, name, odd=False, allow_none=False):
+    """A positive (optionally odd) int, or a clear ValueError.
+
+    Args:
+        value: the argument (a Python or NumPy integer; bools raise).
+        name: its name, for the message.
+        odd: also require an odd value (kernel sizes).
+        allow_none: accept None (returned as is).
+
+    Returns:
+        ``value`` as a Python int (or None).
+
+    Example:
+
+    >>> positive_int(5, "decode_nms_kernel", odd=True)
+    5
+    """
+    if value is None and allow_none:
+        return None
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | np.integer)
+        and value >= 1
+        and (not odd or value % 2 == 1)
+    )
+    if not ok:
+        kind = "positive odd integer" if odd else "positive integer"
+        if allow_none:
+            kind += " or None"
+        raise ValueError(
+            f"Expected `{name}` to be a {kind}. Received: {name}={value!r}"
+        )
+    return int(value)

@@ -71,6 +71,15 @@ ZOO = {
     ),
     "topdown_heatmap/coco/"
     "td-hm_ViTPose-base-simple_8xb64-210e_coco-256x192.py": 85_911_569,
+    # bottom-up; DEKR counts its RescoreNet (85,249 / 81,409), trainable in
+    # MMPose
+    "associative_embedding/coco/ae_hrnet-w32_8xb24-300e_coco-512x512.py": (
+        28_536_674
+    ),
+    "dekr/coco/dekr_hrnet-w32_8xb10-140e_coco-512x512.py": 29_646_431,
+    "dekr/crowdpose/dekr_hrnet-w32_8xb10-300e_crowdpose-512x512.py": (
+        29_603_480
+    ),
 }
 
 

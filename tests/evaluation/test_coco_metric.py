@@ -426,8 +426,8 @@ def test_bad_arguments(gt_files, tmp_path):
         CocoMetric(score_mode="mean")
     with pytest.raises(ValueError, match="nms_mode"):
         CocoMetric(nms_mode="nms")
-    with pytest.raises(NotImplementedError, match="keypoints_crowd"):
-        CocoMetric(iou_type="keypoints_crowd")
+    with pytest.raises(NotImplementedError, match="keypoints_foot"):
+        CocoMetric(iou_type="keypoints_foot")
     with pytest.raises(ValueError, match="outfile_prefix"):
         CocoMetric(format_only=True)
     with pytest.raises(FileNotFoundError, match="does not exist"):

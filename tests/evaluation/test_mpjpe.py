@@ -86,3 +86,33 @@ def test_errors():
     metric.process({"keypoints": pred}, hidden)
     with pytest.raises(ValueError, match="no keypoint"):
         metric.evaluate()
+
+
+@pytest.mark.parametrize("case", ["mpjpe", "p_mpjpe", "n_mpjpe"])
+def test_unit_scale_reports_millimetres(case):
+    # MMPose reports the data's unit (metres on Human3.6M); unit_scale=1000
+    # gives millimetres for the overall and the per-action errors.
+    got = cases.run(case, unit_scale=1000)
+    want = {k: 1000 * v for k, v in cases.expected(case).items()}
+    assert_matches(got, want)
+    pred, inputs, _ = cases.arrays(case)
+    metric = MPJPE(mode=cases.config(case)["mode"], unit_scale=1000)
+    metric.process(
+        {"keypoints": pred / 1000},
+        dict(inputs, lifting_target=inputs["lifting_target"] / 1000),
+    )
+    key = next(iter(want))
+    np.testing.assert_allclose(
+        metric.evaluate()[key], cases.expected(case)[key], rtol=1e-6
+    )
+
+
+def test_unit_scale_config_round_trip_and_errors():
+    run_object_test(
+        cases.config("p_mpjpe", unit_scale=1000.0),
+        lambda m: cases.feed(m, "p_mpjpe"),
+    )
+    assert MPJPE().unit_scale == 1.0
+    for bad in (0, -1.0, "mm", True, float("nan")):
+        with pytest.raises(ValueError, match="unit_scale"):
+            MPJPE(unit_scale=bad)

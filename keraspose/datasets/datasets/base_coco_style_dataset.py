@@ -19,6 +19,22 @@ _SKIP_REASONS = {
     "no_keypoints": "with num_keypoints == 0",
     "invalid_bbox": "with a zero-area or out-of-image bbox (after clipping)",
     "unlabelled": "with all keypoint coordinates <= 0",
+    "rle_invalid_seg": (
+        "invalid instances whose RLE segmentation is not masked (as MMPose)"
+    ),
+}
+
+#: Per-instance fields of a bottom-up record: dtype and shape after N.
+BOTTOMUP_INSTANCE_KEYS = {
+    "bbox": (np.float32, (4,)),
+    "bbox_score": (np.float32, ()),
+    "num_keypoints": (np.int32, ()),
+    "keypoints": (np.float32, ("K", 2)),
+    "keypoints_visible": (np.float32, ("K",)),
+    "area": (np.float32, ()),
+    "iscrowd": (np.int32, ()),
+    "id": (np.int64, ()),
+    "category_id": (np.int64, ()),
 }
 
 
@@ -53,6 +69,31 @@ def load_json_file(path, what="annotation file"):
         ) from None
 
 
+def _drop_instance_meta(packed):
+    """Bottom-up ``x`` keeps per-image meta only.
+
+    Per-instance meta (``id``, ``bbox``, ... with a leading instance axis
+    N that varies per image) cannot be batched; the packed ``x`` drops
+    them (the targets in ``y`` are padded by ``GenerateTarget``).
+    """
+    x, rest = (
+        (packed[0], packed[1:])
+        if isinstance(packed, tuple)
+        else (
+            packed,
+            None,
+        )
+    )
+    if isinstance(x, dict) and (rest is not None or "images" in x):
+        x = {
+            k: v
+            for k, v in x.items()
+            if k not in BOTTOMUP_INSTANCE_KEYS
+            and k not in ("invalid_segs", "transformed_keypoints")
+        }
+    return x if rest is None else (x, *rest)
+
+
 class BaseCocoStyleDataset:
     """A COCO-format keypoint dataset, MMPose's arguments and filtering.
 
@@ -79,8 +120,9 @@ class BaseCocoStyleDataset:
     Args:
         ann_file: annotation json (relative to ``data_root``).
         bbox_file: detection results json for top-down testing.
-        data_mode: ``"topdown"`` (``"bottomup"`` comes with the bottom-up
-            paradigm).
+        data_mode: ``"topdown"`` (one record per valid instance) or
+            ``"bottomup"`` (one record per image with all its instances;
+            see :meth:`bottomup_records`).
         metainfo: dataset metainfo (name, file or dict); the class default
             otherwise.
         data_root: root for ``ann_file`` and ``data_prefix``.
@@ -131,11 +173,16 @@ class BaseCocoStyleDataset:
             sample_interval=sample_interval,
             check_files=check_files,
         )
-        if data_mode != "topdown":
+        if data_mode not in ("topdown", "bottomup"):
             raise ValueError(
-                f"{name} supports data_mode='topdown' (bottom-up datasets "
-                "arrive with the bottom-up paradigm). Received: "
-                f"data_mode={data_mode!r}"
+                f"{name} expects data_mode 'topdown' or 'bottomup'. "
+                f"Received: data_mode={data_mode!r}"
+            )
+        if data_mode == "bottomup" and bbox_file:
+            raise ValueError(
+                f"{name}: bbox_file is a top-down option; bottom-up models "
+                "find the instances themselves. Received: "
+                f"bbox_file={bbox_file!r}, data_mode='bottomup'"
             )
         if bbox_file and not test_mode:
             raise ValueError(
@@ -186,6 +233,8 @@ class BaseCocoStyleDataset:
     def load_data_list(self):
         if self.bbox_file:
             return self._load_detection_results()
+        if self.data_mode == "bottomup":
+            return self._load_bottomup_annotations()
         return self._load_annotations()
 
     def _images_and_annotations(self):
@@ -320,6 +369,106 @@ class BaseCocoStyleDataset:
             return "unlabelled"
         return None
 
+    def _load_bottomup_annotations(self):
+        """MMPose's ``_get_bottomup_data_infos``: one record per image.
+
+        Every parsed instance of the image is kept (crowd and
+        keypoint-less ones too, as MMPose does; their keypoints carry
+        zero visibility), stacked along a leading instance axis N. The
+        polygons of the instances MMPose's validity filter rejects become
+        the image's ``invalid_segs`` (P polygons of (V, 2) points);
+        ``BottomupGetHeatmapMask`` masks them out of the loss. MMPose only
+        rasterises list (polygon) segmentations there: a crowd region given
+        as an RLE dict is silently ignored by MMPose 1.3.2, and here too
+        (counted in :attr:`skipped` under ``"rle_invalid_seg"``). Images
+        without instances are dropped, except in test mode (kept with
+        N = 0 for evaluation, like MMPose).
+        """
+        data, images = self._images_and_annotations()
+        by_image = {}
+        for ann in data.get("annotations") or ():
+            if ann.get("image_id") not in images:
+                raise ValueError(
+                    f"{self.ann_file}: annotation id {ann.get('id')!r} "
+                    f"refers to image_id {ann.get('image_id')!r}, which is "
+                    "not in 'images'."
+                )
+            by_image.setdefault(ann["image_id"], []).append(ann)
+        k = self.num_keypoints
+        records = []
+        for img_id, img in images.items():
+            if img_id % self.sample_interval != 0:
+                continue
+            infos, segs = [], []
+            for ann in by_image.get(img_id, ()):
+                info = self.parse_data_info(ann, img)
+                if info is None:
+                    self._skip("missing_fields", ann.get("id"))
+                    continue
+                infos.append(info)
+                if self._invalid_reason(info) is not None:
+                    segs.extend(self._parse_invalid_seg(ann))
+            if not infos and not self.test_mode:
+                continue
+            record = {
+                "img_id": int(img_id),
+                "img_path": os.path.join(
+                    self.data_prefix.get("img", ""), img["file_name"]
+                ),
+                "img_shape": np.array([img["height"], img["width"]], np.int32),
+            }
+            for key, (dtype, shape) in BOTTOMUP_INSTANCE_KEYS.items():
+                shape = tuple(k if s == "K" else s for s in shape)
+                values = [np.asarray(i[key], dtype) for i in infos]
+                record[key] = (
+                    np.stack(values).reshape((-1, *shape))
+                    if values
+                    else np.zeros((0, *shape), dtype)
+                )
+            record["invalid_segs"] = segs
+            if "crowdIndex" in img:
+                record["crowd_index"] = np.float32(img["crowdIndex"])
+            records.append(record)
+        self._log_skips()
+        return records
+
+    def _parse_invalid_seg(self, ann):
+        """Polygons (V, 2) of an invalid instance's ``segmentation``."""
+        seg = ann.get("segmentation")
+        if seg is None:
+            return []
+        if isinstance(seg, dict):  # RLE: MMPose 1.3.2 ignores it
+            self._skip("rle_invalid_seg", ann.get("id"))
+            return []
+        where = (
+            f"{self.ann_file}: annotation id {ann.get('id')!r}, field "
+            "'segmentation'"
+        )
+        if not isinstance(seg, list | tuple):
+            raise ValueError(
+                f"{where}: expected a list of polygons [[x1, y1, x2, y2, "
+                f"...], ...] or an RLE dict; received {type(seg).__name__}."
+            )
+        polygons = []
+        for j, poly in enumerate(seg):
+            try:
+                pts = np.asarray(poly, np.float32).reshape(-1)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{where}, polygon {j}: expected a flat list of numbers; "
+                    f"received {poly!r:.80}."
+                ) from None
+            if pts.size % 2 or not np.isfinite(pts).all():
+                raise ValueError(
+                    f"{where}, polygon {j}: expected an even number of "
+                    f"finite coordinates (x, y pairs); received {pts.size} "
+                    "values"
+                    + ("" if np.isfinite(pts).all() else " with NaN")
+                    + "."
+                )
+            polygons.append(pts.reshape(-1, 2))
+        return polygons
+
     def _load_detection_results(self):
         _, images = self._images_and_annotations()
         dets = load_json_file(self.bbox_file, "bbox file")
@@ -375,7 +524,11 @@ class BaseCocoStyleDataset:
 
     def filter_data(self):
         """MMPose's ``filter_cfg``: ``bbox_score_thr`` (counted skip)."""
-        if not self.filter_cfg or "bbox_score_thr" not in self.filter_cfg:
+        if (
+            not self.filter_cfg
+            or "bbox_score_thr" not in self.filter_cfg
+            or self.data_mode == "bottomup"
+        ):
             return self.data_list
         thr = float(self.filter_cfg["bbox_score_thr"])
         kept = []
@@ -426,7 +579,9 @@ class BaseCocoStyleDataset:
             ):
                 missing[d["img_path"]] = (d["img_id"], [])
             if d["img_path"] in missing:
-                missing[d["img_path"]][1].append(d["id"])
+                missing[d["img_path"]][1].extend(
+                    np.atleast_1d(d.get("id", [])).tolist()
+                )
         if missing:
             lines = [
                 f"  {path} (img_id {img_id}, annotation ids {_fmt_ids(ids)})"
@@ -481,7 +636,14 @@ class BaseCocoStyleDataset:
     __getitem__ = get_data_info
 
     def columns(self):
-        """The instances as a dict of stacked NumPy arrays (one per field)."""
+        """The records as a dict of stacked NumPy arrays (one per field).
+
+        In bottom-up mode the per-instance fields (and ``invalid_segs``)
+        are lists with one array (or list of polygons) per image; see
+        :meth:`source_records` for their ragged form.
+        """
+        if self.data_mode == "bottomup":
+            return self._bottomup_columns()
         if self._columns is None:
             keys = self.data_list[0].keys()
             self._columns = {
@@ -517,7 +679,51 @@ class BaseCocoStyleDataset:
         """Runs the pipeline on one record (graph mode inside tf.data)."""
         results = dict(record)
         results.update(self.metainfo_tensors())
-        return self.pipeline(results, seed)
+        out = self.pipeline(results, seed)
+        if self.data_mode == "bottomup":
+            out = _drop_instance_meta(out)
+        return out
+
+    def _bottomup_columns(self):
+        if self._columns is None:
+            per_instance = set(BOTTOMUP_INSTANCE_KEYS) | {"invalid_segs"}
+            cols = {}
+            for key in self.data_list[0]:
+                if not all(key in d for d in self.data_list):
+                    continue
+                values = [d[key] for d in self.data_list]
+                cols[key] = values if key in per_instance else np.stack(values)
+            cols["img_id"] = cols["img_id"].astype(np.int64)
+            self._columns = cols
+        return self._columns
+
+    def _bottomup_source(self):
+        """Bottom-up records with ragged instance axes (``tf.data``)."""
+        cols = self.columns()
+        out = {}
+        for key, value in cols.items():
+            if key == "invalid_segs":
+                polys = [p for segs in value for p in segs]
+                flat = (
+                    np.concatenate(polys)
+                    if polys
+                    else np.zeros((0, 2), np.float32)
+                )
+                out[key] = tf.RaggedTensor.from_nested_row_lengths(
+                    flat.astype(np.float32),
+                    [
+                        np.array([len(v) for v in value], np.int64),
+                        np.array([len(p) for p in polys], np.int64),
+                    ],
+                )
+            elif key in BOTTOMUP_INSTANCE_KEYS:
+                out[key] = tf.RaggedTensor.from_row_lengths(
+                    np.concatenate(value),
+                    np.array([len(v) for v in value], np.int64),
+                )
+            else:
+                out[key] = value
+        return tf.data.Dataset.from_tensor_slices(out)
 
     def source_records(self, shuffle=False, seed=None):
         """Per-instance records as a ``tf.data.Dataset`` (before shuffling).
@@ -526,6 +732,8 @@ class BaseCocoStyleDataset:
         :meth:`shuffle_buffer_size`; the rest of :meth:`to_tf_dataset` is
         shared.
         """
+        if self.data_mode == "bottomup":
+            return self._bottomup_source()
         return tf.data.Dataset.from_tensor_slices(self.columns())
 
     def shuffle_buffer_size(self):

@@ -25,7 +25,9 @@ _GRAPH_ENCODERS = {}
 
 
 def register_graph_encoder(codec_cls):
-    """Registers ``fn(codec, keypoints, keypoints_visible)`` for a codec."""
+    """Registers ``fn(codec, keypoints, keypoints_visible, **aux)`` for a
+    codec (``aux``: the codec's ``auxiliary_encode_keys`` found in the
+    sample)."""
 
     def decorate(fn):
         _GRAPH_ENCODERS[codec_cls] = fn
@@ -34,12 +36,31 @@ def register_graph_encoder(codec_cls):
     return decorate
 
 
-def graph_encode(codec, keypoints, keypoints_visible):
-    """``codec.encode`` as graph ops: (N, K, 2), (N, K) -> dict of tensors."""
+def graph_encode(codec, keypoints, keypoints_visible, **aux):
+    """``codec.encode`` as graph ops: (N, K, 2), (N, K) -> dict of tensors.
+
+    ``aux`` holds the codec's ``auxiliary_encode_keys`` entries of the sample
+    (passed to ``encode`` as keyword arguments).
+    """
     for cls in type(codec).__mro__:
         if cls in _GRAPH_ENCODERS:
-            return _GRAPH_ENCODERS[cls](codec, keypoints, keypoints_visible)
+            return _GRAPH_ENCODERS[cls](
+                codec, keypoints, keypoints_visible, **aux
+            )
+    if aux:
+        return _numpy_function_encode_aux(
+            codec, keypoints, keypoints_visible, aux
+        )
     return numpy_function_encode(codec, keypoints, keypoints_visible)
+
+
+def _numpy_function_encode_aux(codec, keypoints, keypoints_visible, aux):
+    """Codecs with auxiliary inputs need a registered graph encoder."""
+    raise NotImplementedError(
+        f"{type(codec).__name__} takes auxiliary inputs {sorted(aux)} and "
+        "has no graph-mode encoder; register one with "
+        "register_graph_encoder."
+    )
 
 
 def numpy_function_encode(codec, keypoints, keypoints_visible):
@@ -182,7 +203,10 @@ def generate_gaussian_heatmaps_tf(
     g = tf.exp(-d2 / tf.constant(2 * sigma**2, tf.float32))
     mask = in_y[..., :, None] & in_x[..., None, :] & active[..., None, None]
     g = tf.where(mask, g, 0.0)
-    heatmaps = tf.transpose(tf.reduce_max(g, axis=0), (1, 2, 0))
+    # max(0, ...): no instances (N = 0) gives zero maps, not -inf.
+    heatmaps = tf.transpose(
+        tf.maximum(tf.reduce_max(g, axis=0), 0.0), (1, 2, 0)
+    )
     return heatmaps, weights
 
 
@@ -207,7 +231,10 @@ def generate_unbiased_gaussian_heatmaps_tf(
     d2 = dx2[..., None, :] + dy2[..., :, None]
     g = tf.exp(-d2 / tf.constant(2 * sigma**2, tf.float32))
     g = tf.where(active[..., None, None], g, 0.0)
-    heatmaps = tf.transpose(tf.reduce_max(g, axis=0), (1, 2, 0))
+    # max(0, ...): no instances (N = 0) gives zero maps, not -inf.
+    heatmaps = tf.transpose(
+        tf.maximum(tf.reduce_max(g, axis=0), 0.0), (1, 2, 0)
+    )
     return heatmaps, weights
 
 
@@ -286,7 +313,10 @@ def generate_udp_gaussian_heatmaps_tf(
     g = tf.exp(-d2 / tf.constant(2 * sigma**2, tf.float32))
     mask = in_y[..., :, None] & in_x[..., None, :] & active[..., None, None]
     g = tf.where(mask, g, 0.0)
-    heatmaps = tf.transpose(tf.reduce_max(g, axis=0), (1, 2, 0))
+    # max(0, ...): no instances (N = 0) gives zero maps, not -inf.
+    heatmaps = tf.transpose(
+        tf.maximum(tf.reduce_max(g, axis=0), 0.0), (1, 2, 0)
+    )
     return heatmaps, weights
 
 
@@ -361,3 +391,8 @@ def _encode_megvii_heatmap(codec, keypoints, keypoints_visible):
 @register_graph_encoder(SimCCLabel)
 def _encode_simcc_label(codec, keypoints, keypoints_visible):
     return encode_simcc_label_tf(codec, keypoints, keypoints_visible)
+
+
+import keraspose.datasets.transforms.lifting_encoding  # noqa: E402,F401,I001
+import keraspose.datasets.transforms.ae_encoding  # noqa: E402,F401,I001
+import keraspose.datasets.transforms.spr_encoding  # noqa: E402,F401,I001

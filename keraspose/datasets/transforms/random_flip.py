@@ -22,8 +22,15 @@ def flip_sample(results, direction, take=True):
     """
     out = dict(results)
     take = tf.convert_to_tensor(take)
-    hw = tf.cast(results["img_shape"], tf.float32)
-    h, w = hw[0], hw[1]
+    if "input_size" in results:
+        # MMPose flips within ``input_size`` when a warp set it (bottom-up
+        # samples) and unpacks that (w, h) pair as ``h, w``: a quirk kept
+        # (no effect for square inputs).
+        size = tf.cast(results["input_size"], tf.float32)
+        h, w = size[0], size[1]
+    else:
+        hw = tf.cast(results["img_shape"], tf.float32)
+        h, w = hw[0], hw[1]
     horizontal = direction in ("horizontal", "diagonal")
     vertical = direction in ("vertical", "diagonal")
     axes = [1] * horizontal + [0] * vertical
@@ -41,7 +48,16 @@ def flip_sample(results, direction, take=True):
             out["img_flip_h"] = tf.math.logical_xor(results["img_flip_h"], take)
         if vertical:
             out["img_flip_v"] = tf.math.logical_xor(results["img_flip_v"], take)
-    if "bbox" in results:
+    if "bbox" in results and results["bbox"].shape[-1] == 2:
+        # corner boxes (N, 4, 2) of BottomupRandomAffine: flip the points
+        corners = tf.cast(results["bbox"], tf.float32)
+        cx, cy = tf.unstack(corners, axis=-1)
+        if horizontal:
+            cx = w - cx - 1
+        if vertical:
+            cy = h - cy - 1
+        out["bbox"] = pick(tf.stack([cx, cy], axis=-1), corners)
+    elif "bbox" in results:
         bbox = tf.cast(results["bbox"], tf.float32)
         x1, y1, x2, y2 = tf.unstack(bbox, axis=-1)
         if horizontal:
@@ -83,6 +99,11 @@ class RandomFlip(BaseTransform):
 
     Keypoints swap left/right identities through the dataset's
     ``flip_indices`` (from the metainfo's ``swap`` entries), as in MMPose.
+    Multi-instance (bottom-up) samples flip all instances: keypoints
+    (N, K, 2), boxes (N, 4) or corner boxes (N, 4, 2); the heatmap mask
+    follows ``flip`` / ``flip_direction`` in ``BottomupGetHeatmapMask``.
+    Coordinates flip within ``input_size`` when the sample has one (after
+    a warp), else within ``img_shape``, as in MMPose.
     Adds ``flip`` (bool) and ``flip_direction`` (string, "" if none).
 
     Args:

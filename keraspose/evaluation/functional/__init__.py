@@ -6,6 +6,7 @@ from keraspose.evaluation.functional.keypoint_eval import keypoint_pck_accuracy
 from keraspose.evaluation.functional.mesh_eval import (
     compute_similarity_transform,
 )
+from keraspose.evaluation.functional.nms import nearby_joints_nms
 from keraspose.evaluation.functional.nms import nms
 from keraspose.evaluation.functional.nms import oks_iou
 from keraspose.evaluation.functional.nms import oks_nms
@@ -18,6 +19,7 @@ __all__ = [
     "keypoint_mpjpe",
     "keypoint_nme",
     "keypoint_pck_accuracy",
+    "nearby_joints_nms",
     "nms",
     "oks_iou",
     "oks_nms",

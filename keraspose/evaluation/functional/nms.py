@@ -328,3 +328,135 @@ def soft_oks_nms(
     return soft_oks_nms_arrays(
         kpts, scores, areas, thr, max_dets, sigmas, vis_thr
     )
+
+
+def nearby_joints_nms_arrays(
+    kpts, scores, dist_thr=0.05, num_nearby_joints_thr=None, max_dets=30
+):
+    """:func:`nearby_joints_nms` on stacked arrays.
+
+    Args:
+        kpts: (N, K, D) keypoints of the instances of one image.
+        scores: (N,) instance scores.
+        dist_thr: see :func:`nearby_joints_nms`.
+        num_nearby_joints_thr: see :func:`nearby_joints_nms`.
+        max_dets: see :func:`nearby_joints_nms`.
+
+    Returns:
+        np.ndarray: indices of the kept instances.
+    """
+    if not dist_thr > 0:
+        raise ValueError(
+            f"nearby_joints_nms expects dist_thr > 0. Received: {dist_thr!r}."
+        )
+    kpts = np.asarray(kpts)
+    scores = np.asarray(scores)
+    if len(kpts) == 0:
+        return _empty_keep()
+    if kpts.ndim != 3 or scores.shape != (len(kpts),):
+        raise ValueError(
+            "nearby_joints_nms expects keypoints of shape (N, K, D) and "
+            f"scores of shape (N,). Received: {kpts.shape} and "
+            f"{scores.shape}."
+        )
+    num_people, num_joints, _ = kpts.shape
+    if num_nearby_joints_thr is None:
+        num_nearby_joints_thr = num_joints // 2
+    if not num_nearby_joints_thr < num_joints:
+        raise ValueError(
+            "nearby_joints_nms expects num_nearby_joints_thr below the "
+            f"number of keypoints ({num_joints}). Received: "
+            f"{num_nearby_joints_thr!r}."
+        )
+    # each instance's distance threshold: dist_thr x its box diagonal
+    extent = kpts.max(axis=1) - kpts.min(axis=1)
+    diagonal = np.sqrt(np.power(extent, 2).sum(axis=1))
+    close_thr = diagonal.reshape(num_people, 1, 1) * _as_threshold(
+        dist_thr, diagonal
+    )
+    dist = np.sqrt(np.power(kpts[:, None] - kpts, 2).sum(axis=3))
+    close = (dist < close_thr).sum(axis=2) > num_nearby_joints_thr
+    ignored, keep = set(), []
+    for i in np.argsort(scores)[::-1]:
+        if i in ignored:
+            continue
+        group = close[i].nonzero()[0]
+        if len(group) == 0:  # a zero-size pose is not close to itself
+            group = np.array([i])
+        best = group[np.argmax(scores[group])]
+        if best not in ignored:
+            keep.append(best)
+            ignored.update(group.tolist())
+    if max_dets > 0 and len(keep) > max_dets:
+        best_first = np.argsort(scores[keep])[-1 : -max_dets - 1 : -1]
+        keep = [keep[i] for i in best_first]
+    return np.asarray(keep, np.intp)
+
+
+def nearby_joints_nms(
+    kpts_db,
+    dist_thr=0.05,
+    num_nearby_joints_thr=None,
+    score_per_joint=False,
+    max_dets=30,
+):
+    """DEKR's pose NMS: drops instances sharing many nearby joints.
+
+    Two instances are close when more than ``num_nearby_joints_thr`` of
+    their joints are nearer than ``dist_thr`` times the first one's
+    keypoint box diagonal. Visiting instances by decreasing score, the
+    best-scored instance of each unvisited one's close group is kept and
+    the whole group is dropped from further visits (MMPose's greedy rule,
+    after DEKR's ``lib/core/nms.py``). At most ``max_dets`` instances are
+    kept, the best-scored ones (then ordered by decreasing score).
+
+    Args:
+        kpts_db: list of dicts with ``keypoints`` (K, D) and ``score`` (the
+            instance score, or (K,) per-keypoint scores with
+            ``score_per_joint``).
+        dist_thr: relative distance under which two joints are close;
+            must be > 0.
+        num_nearby_joints_thr: how many close joints make instances close;
+            ``K // 2`` when None; must be below K.
+        score_per_joint: the ``score`` entries are per-keypoint scores,
+            averaged into the instance score.
+        max_dets: maximum number of instances kept (<= 0: no limit).
+
+    Returns:
+        np.ndarray: indices into ``kpts_db`` of the kept instances (MMPose
+        returns a list). An instance whose keypoints all coincide (zero
+        diagonal) forms its own group where MMPose fails.
+
+    Example:
+
+    >>> import numpy as np
+    >>> pose = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]])
+    >>> db = [dict(keypoints=pose, score=0.9),
+    ...       dict(keypoints=pose + 0.1, score=0.8),
+    ...       dict(keypoints=pose + 30, score=0.7)]
+    >>> nearby_joints_nms(db).tolist()
+    [0, 2]
+    """
+    if not dist_thr > 0:
+        raise ValueError(
+            f"nearby_joints_nms expects dist_thr > 0. Received: {dist_thr!r}."
+        )
+    if len(kpts_db) == 0:
+        return _empty_keep()
+    for i, item in enumerate(kpts_db):
+        if not hasattr(item, "keys") or not {"keypoints", "score"} <= set(
+            item.keys()
+        ):
+            received = sorted(item) if hasattr(item, "keys") else type(item)
+            raise ValueError(
+                "nearby_joints_nms expects `kpts_db` as a list of dicts with "
+                f"'keypoints' (K, D) and 'score'. Entry {i} has: {received}."
+            )
+    if score_per_joint:
+        scores = np.array([np.asarray(k["score"]).mean() for k in kpts_db])
+    else:
+        scores = np.array([k["score"] for k in kpts_db])
+    kpts = np.array([k["keypoints"] for k in kpts_db])
+    return nearby_joints_nms_arrays(
+        kpts, scores, dist_thr, num_nearby_joints_thr, max_dets
+    )

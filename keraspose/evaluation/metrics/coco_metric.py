@@ -32,11 +32,22 @@ STATS_NAMES = (
     "AR (M)",
     "AR (L)",
 )
+#: ``'keypoints_crowd'`` (CrowdPose) statistics, xtcocotools' order.
+CROWD_STATS_NAMES = (
+    "AP",
+    "AP .5",
+    "AP .75",
+    "AR",
+    "AR .5",
+    "AR .75",
+    "AP(E)",
+    "AP(M)",
+    "AP(H)",
+)
 _SCORE_MODES = ("bbox", "bbox_keypoint", "bbox_rle", "keypoint")
 _NMS_MODES = ("oks_nms", "soft_oks_nms", "none")
 #: xtcocotools-only evaluation types (pycocotools has no equivalent).
 _XTCOCO_IOU_TYPES = (
-    "keypoints_crowd",
     "keypoints_wholebody",
     "keypoints_foot",
     "keypoints_face",
@@ -158,7 +169,7 @@ class _GroundTruth:
         #: annotation id -> image id of annotations without 'area'
         #: (use_area=True); see ``check_missing_area``.
         self.missing_area = {}
-        missing_kpts, wrong_len = [], []
+        missing_kpts, wrong_len, missing_num = [], [], []
         for ann in anns:
             self.ann_img[ann.get("id")] = ann.get("image_id")
             if "keypoints" not in ann or "bbox" not in ann:
@@ -176,7 +187,13 @@ class _GroundTruth:
                 wrong_len.append((ann.get("id"), kpts.size))
                 continue
             ann.setdefault("iscrowd", 0)
-            ann["num_keypoints"] = int(np.count_nonzero(kpts[2::3] > 0))
+            if metric.iou_type == "keypoints_crowd":
+                # xtcocotools reads CrowdPose's field (visible joints only)
+                if "num_keypoints" not in ann:
+                    missing_num.append(ann.get("id"))
+                    continue
+            else:
+                ann["num_keypoints"] = int(np.count_nonzero(kpts[2::3] > 0))
             if not metric.use_area or "area" not in ann:
                 # xtcocotools' stand-in (also for the area ranges of an
                 # annotation without 'area' when use_area=True).
@@ -201,6 +218,24 @@ class _GroundTruth:
                 "every annotation (remove the other annotations or "
                 "categories)."
             )
+        if missing_num:
+            raise ValueError(
+                f"{where}: iou_type='keypoints_crowd' needs 'num_keypoints' "
+                f"on every annotation; annotations {_fmt_ids(missing_num)} "
+                "have none."
+            )
+        if metric.iou_type == "keypoints_crowd":
+            no_index = [
+                img.get("id")
+                for img in data["images"]
+                if "crowdIndex" not in img
+            ]
+            if no_index:
+                raise ValueError(
+                    f"{where}: iou_type='keypoints_crowd' needs the "
+                    "CrowdPose 'crowdIndex' of every image; images "
+                    f"{_fmt_ids(no_index)} have none."
+                )
         if wrong_len:
             shown = ", ".join(f"id {i}: {n} values" for i, n in wrong_len[:10])
             raise ValueError(
@@ -308,6 +343,20 @@ class CocoMetric(BaseMetric):
     as in MMPose; the evaluation loop packs all of them
     (:attr:`required_keys`), as MMPose's top-down pipeline does.
 
+    Bottom-up predictions (``BottomupPoseEstimator.predict``): when
+    ``predictions`` has ``instance_mask`` (B, M), ``keypoints`` is
+    (B, M, K, 2) and ``keypoint_scores`` (B, M, K), one row per image, and
+    only ``inputs['img_id']`` (B,) is needed. As in MMPose's bottom-up
+    path the instances are kept as predicted (no sorting or removal by
+    ``id``), the box score is ``predictions['bbox_scores']`` (B, M) (ones
+    without), the area is that of the keypoints' bounding box, the result's
+    ``bbox`` comes from ``predictions['bboxes']`` only and the category is
+    1 (MMPose's bottom-up configs do not pack ``category_id``; a (B,)
+    ``inputs['category_id']`` is used). An annotated image of the evaluated
+    dataset that was never processed raises a ``ValueError``; with a
+    bottom-up dataset (``data_mode='bottomup'``) :meth:`set_dataset` sets
+    :attr:`required_keys` to ``('img_id',)``.
+
     Checks (MMPose has none of them):
 
     * ground-truth annotations whose area is 0 (or negative) get an OKS of
@@ -335,8 +384,16 @@ class CocoMetric(BaseMetric):
         use_area: use the annotations' ``area`` as the OKS scale; when
             False, ``0.53 * w * h`` of the ground-truth box (for files
             without ``area``, e.g. CrowdPose, AIC).
-        iou_type: ``'keypoints'``. (xtcocotools' ``'keypoints_crowd'`` of
-            CrowdPose is not available in pycocotools.)
+        iou_type: ``'keypoints'``, or ``'keypoints_crowd'`` for CrowdPose
+            (xtcocotools' variant, reproduced on pycocotools: ground truths
+            without visible joints by the file's ``num_keypoints`` are
+            ignored, and the results are ``AP``, ``AP .5``, ``AP .75``,
+            ``AR``, ``AR .5``, ``AR .75`` and ``AP(E)`` / ``AP(M)`` /
+            ``AP(H)`` over the images with ``crowdIndex`` < 0.2, < 0.8 and
+            the rest; as in xtcocotools the last three average the whole
+            precision array, its -1 entries included, rounded to 4
+            decimals, and an empty subset gives -1). The other
+            xtcocotools types (whole-body parts) are not available.
         score_mode: ``'bbox_keypoint'``, ``'bbox'``, ``'keypoint'`` or
             ``'bbox_rle'`` (see above).
         keypoint_score_thr: keypoint scores above it count in
@@ -423,9 +480,10 @@ class CocoMetric(BaseMetric):
                 "extension that pycocotools does not have; keraspose's "
                 "CocoMetric evaluates iou_type='keypoints'."
             )
-        if iou_type != "keypoints":
+        if iou_type not in ("keypoints", "keypoints_crowd"):
             raise ValueError(
-                "CocoMetric: `iou_type` must be 'keypoints'. Received: "
+                "CocoMetric: `iou_type` must be 'keypoints' or "
+                "'keypoints_crowd'. Received: "
                 f"iou_type={iou_type!r}"
             )
         if score_mode not in _SCORE_MODES:
@@ -523,6 +581,11 @@ class CocoMetric(BaseMetric):
         ann_file = getattr(dataset, "ann_file", None)
         self._dataset_ann_file = os.fspath(ann_file) if ann_file else None
         self._uses_detections = bool(getattr(dataset, "bbox_file", None))
+        if getattr(dataset, "data_mode", "topdown") == "bottomup":
+            # bottom-up samples: one per image, no boxes or instance ids
+            self.required_keys = ("img_id",)
+        else:
+            self.__dict__.pop("required_keys", None)
         records = getattr(dataset, "data_list", None)
         self._dataset_img_ids = None
         if records and all("img_id" in r for r in records):
@@ -603,6 +666,9 @@ class CocoMetric(BaseMetric):
                     "output of model.predict). Received predictions keys: "
                     f"{sorted(predictions)}."
                 )
+        if "instance_mask" in predictions:
+            self.results.append(self._bottomup_batch(predictions, inputs))
+            return
         keypoints = np.asarray(predictions["keypoints"])
         scores = np.asarray(predictions["keypoint_scores"])
         if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
@@ -669,6 +735,89 @@ class CocoMetric(BaseMetric):
                 _fmt_ids(batch["id"][bad].tolist()),
             )
         self.results.append(batch)
+
+    def _bottomup_batch(self, predictions, inputs):
+        """The valid instances of a batch of bottom-up predictions.
+
+        MMPose's bottom-up samples carry every instance of one image: their
+        ``id`` is the list of the image's annotation ids, so the sorting and
+        de-duplication by ``id`` are skipped, the box score is the
+        prediction's ``bbox_scores`` (ones without), the area is that of
+        the keypoints' bounding box (the samples have no ``bbox_scales``),
+        and the result's ``bbox`` comes from the predicted ``bboxes`` only.
+        """
+        name = type(self).__name__
+        mask = np.asarray(predictions["instance_mask"]).astype(bool)
+        keypoints = np.asarray(predictions["keypoints"])
+        scores = np.asarray(predictions["keypoint_scores"])
+        if mask.ndim != 2:
+            raise ValueError(
+                f"{name}: expected predictions['instance_mask'] of shape "
+                f"(B, M) (bottom-up predictions). Received: {mask.shape}."
+            )
+        b, m = mask.shape
+        if keypoints.ndim != 4 or keypoints.shape[:2] != (b, m):
+            raise ValueError(
+                f"{name}: expected bottom-up predictions['keypoints'] of "
+                f"shape (B, M, K, 2) = ({b}, {m}, K, 2). Received: "
+                f"{keypoints.shape}."
+            )
+        if keypoints.shape[-1] != 2 or scores.shape != keypoints.shape[:3]:
+            raise ValueError(
+                f"{name}: expected bottom-up predictions['keypoints'] "
+                f"(B, M, K, 2) and ['keypoint_scores'] (B, M, K). "
+                f"Received: {keypoints.shape} and {scores.shape}."
+            )
+        img_ids = self._ids(inputs, "img_id", b)
+        rows = np.nonzero(mask.reshape(-1))[0]
+        n = len(rows)
+        per_image = np.repeat(np.arange(b), m)[rows]
+        batch = {
+            "keypoints": keypoints.reshape(b * m, *keypoints.shape[2:])[rows],
+            "keypoint_scores": scores.reshape(b * m, -1)[rows],
+            "id": np.full(n, -1, np.int64),
+            "img_id": img_ids[per_image],
+            "bottomup_img_ids": img_ids,
+        }
+        category = inputs.get("category_id")
+        if category is not None and np.asarray(category).shape == (b,):
+            batch["category_id"] = self._ids(inputs, "category_id", b)[
+                per_image
+            ]
+        else:
+            # MMPose's bottom-up configs do not pack category_id: 1.
+            batch["category_id"] = np.ones(n, np.int64)
+        if "bbox_scores" in predictions:
+            value = np.asarray(predictions["bbox_scores"])
+            if value.shape != (b, m):
+                raise ValueError(
+                    f"{name}: expected predictions['bbox_scores'] of shape "
+                    f"(B, M) = ({b}, {m}). Received: {value.shape}."
+                )
+            batch["bbox_score"] = value.reshape(-1)[rows]
+        else:
+            batch["bbox_score"] = np.ones(n)
+        if "bboxes" in predictions:
+            boxes = np.asarray(predictions["bboxes"])
+            if boxes.shape != (b, m, 4):
+                raise ValueError(
+                    f"{name}: expected predictions['bboxes'] of shape "
+                    f"(B, M, 4) = ({b}, {m}, 4), xyxy. Received: "
+                    f"{boxes.shape}."
+                )
+            xywh = boxes.reshape(-1, 4)[rows].copy()
+            xywh[:, 2:] -= xywh[:, :2]
+            batch["bbox"] = xywh
+        bad = ~np.isfinite(batch["keypoints"]).all(axis=(1, 2))
+        if bad.any():
+            logger.warning(
+                "%s: bottom-up predictions with non-finite (NaN/inf) "
+                "keypoints in images %s; they will not match any ground "
+                "truth.",
+                name,
+                _fmt_ids(sorted(set(batch["img_id"][bad].tolist()))),
+            )
+        return batch
 
     def _ids(self, inputs, key, n):
         name = type(self).__name__
@@ -756,10 +905,12 @@ class CocoMetric(BaseMetric):
         mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
         return np.asarray(bbox_scores).astype(np.float64) * mean
 
-    def _check_predictions(self, gt, preds):
+    def _check_known_ids(self, gt, img_ids, preds):
+        """Raises on predicted images (``img_ids``, a set) or categories
+        that the annotation file does not have; False when the file has no
+        annotations (nothing more to check)."""
         name = type(self).__name__
-        img_ids = preds["img_id"]
-        unknown = sorted(set(img_ids.tolist()) - gt.img_ids)
+        unknown = sorted(img_ids - gt.img_ids)
         if unknown:
             raise ValueError(
                 f"{name}: {len(unknown)} predicted img_id(s) are not images "
@@ -768,7 +919,7 @@ class CocoMetric(BaseMetric):
                 "and the annotation file must come from the same split."
             )
         if not gt.has_annotations:
-            return
+            return False
         cats = sorted(set(preds["category_id"].tolist()) - gt.cat_ids)
         if cats:
             raise ValueError(
@@ -777,6 +928,16 @@ class CocoMetric(BaseMetric):
                 f"{_fmt_ids(sorted(gt.cat_ids))}); COCOeval would ignore "
                 "those predictions."
             )
+        return True
+
+    def _check_predictions(self, gt, preds, bottomup=False):
+        name = type(self).__name__
+        img_ids = preds["img_id"]
+        if bottomup:
+            self._check_bottomup(gt, preds)
+            return
+        if not self._check_known_ids(gt, set(img_ids.tolist()), preds):
+            return
         ids = preds["id"].tolist()
         if self._uses_detections is not None:
             gt_boxes = not self._uses_detections
@@ -835,6 +996,34 @@ class CocoMetric(BaseMetric):
             _fmt_ids(missing),
         )
 
+    def _check_bottomup(self, gt, preds):
+        """Bottom-up checks: images and categories of the annotation file,
+        every annotated image of the evaluated dataset predicted."""
+        name = type(self).__name__
+        seen = set(preds["bottomup_img_ids"].tolist())
+        if not self._check_known_ids(gt, seen, preds):
+            return
+        missing = sorted(gt.evaluable_img_ids - seen)
+        if not missing:
+            return
+        expected = self._dataset_img_ids
+        hard = sorted(set(missing) & expected) if expected else []
+        if hard:
+            raise ValueError(
+                f"{name}: {len(hard)} annotated image(s) of the evaluated "
+                f"dataset were not predicted: img_ids {_fmt_ids(hard)}. A "
+                "bottom-up run predicts every image, so the run is "
+                "incomplete; COCO AP would count those people as missed."
+            )
+        logger.warning(
+            "%s: %d annotated image(s) of %s were not predicted (img_ids "
+            "%s); their people count as missed.",
+            name,
+            len(missing),
+            gt.path,
+            _fmt_ids(missing),
+        )
+
     def _check_areas(self, gt):
         if not gt.bad_area_ids:
             return
@@ -865,6 +1054,7 @@ class CocoMetric(BaseMetric):
             sigmas = self._sigmas()
         num_keypoints = int(meta["num_keypoints"])
         preds = self._convert_predictions(self._concat(results))
+        bottomup = "bottomup_img_ids" in preds
         k = preds["keypoints"].shape[1]
         if k != num_keypoints:
             raise ValueError(
@@ -887,7 +1077,7 @@ class CocoMetric(BaseMetric):
                     "'annotations'; evaluation needs them (use "
                     "format_only=True to only write the results)."
                 )
-            self._check_predictions(gt, preds)
+            self._check_predictions(gt, preds, bottomup)
             if not self.format_only:
                 gt.check_missing_area(set(preds["img_id"].tolist()))
                 self._check_areas(gt)
@@ -912,12 +1102,14 @@ class CocoMetric(BaseMetric):
         duplicates = 0
         for rows in groups.values():
             rows = np.asarray(rows)
-            rows = rows[np.argsort(preds["id"][rows], kind="stable")]
-            ids = preds["id"][rows]
-            first = np.ones(len(rows), bool)
-            first[1:] = ids[1:] != ids[:-1]
-            duplicates += int((~first).sum())
-            rows = rows[first]
+            if not bottomup:
+                # (bottom-up samples' ids are lists: MMPose keeps them all)
+                rows = rows[np.argsort(preds["id"][rows], kind="stable")]
+                ids = preds["id"][rows]
+                first = np.ones(len(rows), bool)
+                first[1:] = ids[1:] != ids[:-1]
+                duplicates += int((~first).sum())
+                rows = rows[first]
             if self.nms_mode != "none":
                 flat = triplets[rows].reshape(len(rows), -1)
                 args = (flat, scores[rows], preds["area"][rows], self.nms_thr)
@@ -969,10 +1161,27 @@ class CocoMetric(BaseMetric):
                 return {}
             logger.info("Evaluating %s...", name)
             stats = self._coco_eval(gt, res_file, sigmas)
-        return OrderedDict(zip(STATS_NAMES, stats))
+        names = (
+            CROWD_STATS_NAMES
+            if self.iou_type == "keypoints_crowd"
+            else STATS_NAMES
+        )
+        return OrderedDict(zip(names, stats))
 
     def _coco_eval(self, gt, res_file, sigmas):
         _, COCOeval = _import_pycocotools()
+        with open(res_file) as f:
+            if not json.load(f):
+                # No predicted instance at all (e.g. an early evaluation of
+                # a bottom-up model): pycocotools' loadRes fails on an empty
+                # list; every AP / AR is 0.
+                logger.warning("No predictions to evaluate: AP/AR are 0.")
+                names = (
+                    CROWD_STATS_NAMES
+                    if self.iou_type == "keypoints_crowd"
+                    else STATS_NAMES
+                )
+                return [0.0] * len(names)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             coco_det = gt.coco.loadRes(res_file)
@@ -992,11 +1201,62 @@ class CocoMetric(BaseMetric):
             coco_eval.evaluate()
             coco_eval.accumulate()
         _log_lines(logging.DEBUG, out.getvalue())
+        if self.iou_type == "keypoints_crowd":
+            return self._crowd_stats(gt, coco_eval)
         summary = io.StringIO()
         with contextlib.redirect_stdout(summary):
             coco_eval.summarize()
         _log_lines(logging.INFO, summary.getvalue())
         return [float(v) for v in coco_eval.stats]
+
+    @staticmethod
+    def _crowd_stats(gt, coco_eval):
+        """xtcocotools' ``'keypoints_crowd'`` summary (CrowdPose, Li et
+        al., CVPR 2019): AP / AR over all images (up to 20 detections),
+        then AP of the easy / medium / hard images (``crowdIndex`` below
+        0.2, below 0.8, the rest), re-evaluated per subset and, as in
+        xtcocotools, averaged over the whole precision array (its -1
+        entries included) and rounded to 4 decimals."""
+        p = coco_eval.params
+        all_area = p.areaRngLbl.index("all")
+        det = p.maxDets.index(20)
+
+        def summarize(ap, iou=None):
+            key = "precision" if ap else "recall"
+            s = coco_eval.eval[key]
+            if iou is not None:
+                s = s[np.where(np.isclose(p.iouThrs, iou))[0]]
+            s = s[..., all_area, det]
+            valid = s[s > -1]
+            return -1.0 if valid.size == 0 else float(np.mean(valid))
+
+        stats = [
+            summarize(1),
+            summarize(1, 0.5),
+            summarize(1, 0.75),
+            summarize(0),
+            summarize(0, 0.5),
+            summarize(0, 0.75),
+        ]
+        lines = [f"{n}: {v:.3f}" for n, v in zip(CROWD_STATS_NAMES, stats)]
+        images = gt.coco.dataset["images"]
+        easy = [i["id"] for i in images if i["crowdIndex"] < 0.2]
+        medium = [i["id"] for i in images if 0.2 <= i["crowdIndex"] < 0.8]
+        hard = [i["id"] for i in images if i["crowdIndex"] >= 0.8]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            for subset in (easy, medium, hard):
+                p.imgIds = subset
+                coco_eval.evaluate()
+                coco_eval.accumulate()
+                score = coco_eval.eval["precision"][:, :, :, 0, :]
+                stats.append(float(round(np.mean(score), 4)))
+        _log_lines(logging.DEBUG, out.getvalue())
+        lines += [
+            f"{n}: {v:.3f}" for n, v in zip(CROWD_STATS_NAMES[6:], stats[6:])
+        ]
+        _log_lines(logging.INFO, "\n".join(lines))
+        return stats
 
     def get_config(self):
         return {

@@ -55,6 +55,12 @@ class MPJPE(BaseMetric):
         skip_list: ``subject_action`` names whose instances are skipped.
         has_action: also report the error per action category.
         prefix: prefix of the result keys; none by default, as in MMPose.
+        unit_scale: keraspose-only factor applied to the reported errors
+            (positive). MMPose reports them in the data's units, metres
+            for its Human3.6M annotations; ``unit_scale=1000`` reports
+            millimetres, the unit of the papers' tables. The default 1.0
+            is MMPose's behaviour. Every mode scales linearly, so this
+            equals scaling both poses.
 
     Example:
 
@@ -66,6 +72,10 @@ class MPJPE(BaseMetric):
     >>> metric.process({"keypoints": 2 * gt[:, None]}, inputs)
     >>> metric.evaluate()
     {'MPJPE': 0.75}
+    >>> metric = MPJPE(unit_scale=1000)  # metres in, millimetres out
+    >>> metric.process({"keypoints": 2 * gt[:, None]}, inputs)
+    >>> metric.evaluate()
+    {'MPJPE': 750.0}
     """
 
     #: Alignment of :func:`keypoint_mpjpe` per mode (MMPose's table).
@@ -74,9 +84,24 @@ class MPJPE(BaseMetric):
     required_keys = ("lifting_target", "lifting_target_visible")
 
     def __init__(
-        self, mode="mpjpe", skip_list=(), has_action=False, prefix=None
+        self,
+        mode="mpjpe",
+        skip_list=(),
+        has_action=False,
+        prefix=None,
+        unit_scale=1.0,
     ):
         super().__init__(prefix=prefix)
+        if (
+            isinstance(unit_scale, bool)
+            or not isinstance(unit_scale, int | float)
+            or not np.isfinite(unit_scale)
+            or unit_scale <= 0
+        ):
+            raise ValueError(
+                "MPJPE: `unit_scale` must be a positive number (e.g. 1000 "
+                f"for metres -> mm). Received: unit_scale={unit_scale!r}"
+            )
         if mode not in self.ALIGNMENT:
             raise ValueError(
                 f"MPJPE: `mode` must be one of {tuple(self.ALIGNMENT)}. "
@@ -90,6 +115,7 @@ class MPJPE(BaseMetric):
         self.mode = mode
         self.skip_list = [str(s) for s in skip_list]
         self.has_action = bool(has_action)
+        self.unit_scale = float(unit_scale)
         keys = list(type(self).required_keys)
         if self.has_action or self.skip_list:
             keys.append("target_img_path")
@@ -101,6 +127,7 @@ class MPJPE(BaseMetric):
             "skip_list": list(self.skip_list),
             "has_action": self.has_action,
             "prefix": self.prefix,
+            "unit_scale": self.unit_scale,
         }
 
     def _image_names(self, inputs, num_instances):
@@ -199,13 +226,15 @@ class MPJPE(BaseMetric):
             )
         alignment = self.ALIGNMENT[self.mode]
         key = self.mode.upper()
-        metrics = {key: keypoint_mpjpe(pred, gt, mask, alignment)}
+        scale = self.unit_scale
+        metrics = {key: keypoint_mpjpe(pred, gt, mask, alignment) * scale}
         if self.has_action:
             categories = {}
             for idx, action in enumerate(_inputs.concat(results, "actions")):
                 categories.setdefault(action.split("_")[0], []).append(idx)
             for category, idx in categories.items():
-                metrics[f"{key}_{category}"] = keypoint_mpjpe(
-                    pred[idx], gt[idx], mask[idx], alignment
+                metrics[f"{key}_{category}"] = (
+                    keypoint_mpjpe(pred[idx], gt[idx], mask[idx], alignment)
+                    * scale
                 )
         return metrics

@@ -9,10 +9,13 @@ from keraspose.models.backbones.mobilenet_v2 import MobileNetV2
 from keraspose.models.backbones.resnet import ResidualBlock
 from keraspose.models.backbones.resnet import ResNet
 from keraspose.models.backbones.resnet import ResNetV1d
+from keraspose.models.backbones.tcn import TCN
+from keraspose.models.backbones.tcn import BasicTemporalBlock
 from keraspose.models.backbones.vision_transformer import VisionTransformer
 
 __all__ = [
     "BaseBackbone",
+    "BasicTemporalBlock",
     "CSPNeXt",
     "HRNet",
     "KerasModelBackbone",
@@ -21,5 +24,6 @@ __all__ = [
     "ResidualBlock",
     "ResNet",
     "ResNetV1d",
+    "TCN",
     "VisionTransformer",
 ]

@@ -115,6 +115,20 @@ class BasePoseEstimator(keras.Model):
             jit_compile = False
         super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
 
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        """``keras.Model.fit``; string entries of a tf.data ``x`` (MMPose's
+        ``img_path`` meta) are dropped, since JAX and PyTorch cannot take
+        them and no model reads them."""
+        from keraspose.datasets.builder import drop_string_inputs
+
+        return super().fit(
+            drop_string_inputs(x),
+            y,
+            *args,
+            validation_data=drop_string_inputs(validation_data),
+            **kwargs,
+        )
+
     def compile_from_config(self, config):
         """Recompiles a loaded ``.keras`` model (optimizer state included).
 

@@ -1,5 +1,8 @@
 """Building blocks shared by models (PyTorch-exact conv layers, TTA)."""
 
+from keraspose.models.utils.adaptive_activation_block import (
+    AdaptiveActivationBlock,
+)
 from keraspose.models.utils.channel_attention import ChannelAttention
 from keraspose.models.utils.channel_shuffle import channel_shuffle
 from keraspose.models.utils.conditional_channel_weighting import (
@@ -14,6 +17,7 @@ from keraspose.models.utils.cross_resolution_weighting import (
 from keraspose.models.utils.csp_layer import CSPLayer
 from keraspose.models.utils.cspnext_block import CSPNeXtBlock
 from keraspose.models.utils.darknet_bottleneck import DarknetBottleneck
+from keraspose.models.utils.deform_conv2d import DeformConv2d
 from keraspose.models.utils.depthwise_separable_conv_module import (
     DepthwiseSeparableConvModule,
 )
@@ -27,6 +31,7 @@ from keraspose.models.utils.make_divisible import make_divisible
 from keraspose.models.utils.multihead_attention import MultiheadAttention
 from keraspose.models.utils.patch_embed import PatchEmbed
 from keraspose.models.utils.realnvp import RealNVP
+from keraspose.models.utils.rescore_net import RescoreNet
 from keraspose.models.utils.rtmcc_block import RTMCCBlock
 from keraspose.models.utils.rtmcc_block import Scale
 from keraspose.models.utils.scale_norm import ScaleNorm
@@ -39,6 +44,9 @@ from keraspose.models.utils.transformer_encoder_layer import (
 )
 
 __all__ = [
+    "AdaptiveActivationBlock",
+    "DeformConv2d",
+    "RescoreNet",
     "CSPLayer",
     "CSPNeXtBlock",
     "ChannelAttention",

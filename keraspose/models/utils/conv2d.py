@@ -18,6 +18,64 @@ def _pair(value, name):
     return value
 
 
+def set_conv_geometry(
+    layer, filters, kernel_size, strides, padding, dilation_rate, groups
+):
+    """Validates and stores the PyTorch-style geometry of a conv layer.
+
+    Shared by :class:`Conv2d` and ``DeformConv2d``: sets ``filters``,
+    ``kernel_size``, ``strides``, ``padding``, ``dilation_rate`` (pairs) and
+    ``groups`` on ``layer`` and checks that ``filters`` divides by
+    ``groups``.
+    """
+    layer.filters = int(filters)
+    layer.kernel_size = _pair(kernel_size, "kernel_size")
+    layer.strides = _pair(strides, "strides")
+    layer.padding = _pair(padding, "padding")
+    layer.dilation_rate = _pair(dilation_rate, "dilation_rate")
+    layer.groups = int(groups)
+    if layer.groups < 1:
+        raise ValueError(
+            f"Expected a positive `groups`. Received: groups={layer.groups}"
+        )
+    if layer.filters % layer.groups:
+        raise ValueError(
+            "Expected `filters` divisible by `groups`. Received: "
+            f"filters={layer.filters}, groups={layer.groups}"
+        )
+
+
+def conv_geometry_config(layer):
+    """The config entries written by :func:`set_conv_geometry`."""
+    return dict(
+        filters=layer.filters,
+        kernel_size=layer.kernel_size,
+        strides=layer.strides,
+        padding=layer.padding,
+        dilation_rate=layer.dilation_rate,
+        groups=layer.groups,
+        kernel_initializer=keras.initializers.serialize(
+            layer.kernel_initializer
+        ),
+    )
+
+
+def conv_output_hw(layer, h, w):
+    """PyTorch's output height and width (``None`` stays ``None``)."""
+    out = []
+    for size, k, s, p, d in zip(
+        (h, w),
+        layer.kernel_size,
+        layer.strides,
+        layer.padding,
+        layer.dilation_rate,
+    ):
+        out.append(
+            None if size is None else (size + 2 * p - d * (k - 1) - 1) // s + 1
+        )
+    return out
+
+
 def kaiming_normal_fan_out():
     """MMPose's default conv init (``kaiming_init``, fan_out, ReLU)."""
     return keras.initializers.VarianceScaling(
@@ -70,22 +128,14 @@ class Conv2d(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = int(filters)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
-        self.padding = _pair(padding, "padding")
-        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
-        self.groups = int(groups)
+        set_conv_geometry(
+            self, filters, kernel_size, strides, padding, dilation_rate, groups
+        )
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(
             kernel_initializer or kaiming_normal_fan_out()
         )
         self.bias_initializer = keras.initializers.get(bias_initializer)
-        if self.filters % self.groups:
-            raise ValueError(
-                "Expected `filters` divisible by `groups`. Received: "
-                f"filters={self.filters}, groups={self.groups}"
-            )
         same = all(
             s == 1 and 2 * p == (k - 1) * d
             for s, p, k, d in zip(
@@ -137,34 +187,14 @@ class Conv2d(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         n, h, w, _ = input_shape
-        out = []
-        for size, k, s, p, d in zip(
-            (h, w),
-            self.kernel_size,
-            self.strides,
-            self.padding,
-            self.dilation_rate,
-        ):
-            out.append(
-                None
-                if size is None
-                else (size + 2 * p - d * (k - 1) - 1) // s + 1
-            )
-        return (n, out[0], out[1], self.filters)
+        ho, wo = conv_output_hw(self, h, w)
+        return (n, ho, wo, self.filters)
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-            groups=self.groups,
+            conv_geometry_config(self),
             use_bias=self.use_bias,
-            kernel_initializer=keras.initializers.serialize(
-                self.kernel_initializer
-            ),
             bias_initializer=keras.initializers.serialize(
                 self.bias_initializer
             ),

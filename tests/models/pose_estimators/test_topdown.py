@@ -7,6 +7,8 @@ import pytest
 import keraspose
 from keraspose.datasets import SyntheticPoseDataset
 from tests.helpers import BACKEND
+from tests.helpers import imagenet_preprocessor
+from tests.helpers import tiny_resnet
 from tests.helpers import to_numpy
 
 K = 5
@@ -27,15 +29,8 @@ def tiny_model(head=HEAD, metainfo=None, **kwargs):
     return keraspose.build(
         dict(
             type="TopdownPoseEstimator",
-            data_preprocessor=dict(
-                type="PoseDataPreprocessor",
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-            ),
-            backbone=dict(
-                type="ResNet", depth=18, base_channels=8, stem_channels=8
-            ),
+            data_preprocessor=imagenet_preprocessor(),
+            backbone=tiny_resnet(),
             head=head,
             metainfo=metainfo,
             test_cfg=dict(

@@ -8,6 +8,8 @@ import pytest
 
 import keraspose
 from keraspose.datasets import SyntheticPoseDataset
+from tests.helpers import imagenet_preprocessor
+from tests.helpers import tiny_resnet
 
 K = 5
 SIZE = (64, 96)  # (w, h)
@@ -41,15 +43,8 @@ def tiny_model(head=HEAD, metainfo=None):
     return keraspose.build(
         dict(
             type="TopdownPoseEstimator",
-            data_preprocessor=dict(
-                type="PoseDataPreprocessor",
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-            ),
-            backbone=dict(
-                type="ResNet", depth=18, base_channels=8, stem_channels=8
-            ),
+            data_preprocessor=imagenet_preprocessor(),
+            backbone=tiny_resnet(),
             head=head,
             metainfo=metainfo,
             test_cfg=dict(flip_test=True),

@@ -1,3 +1,4 @@
+from keraspose.models.heads.hybrid_heads.dekr_head import DEKRHead
 from keraspose.models.heads.hybrid_heads.vis_head import VisPredictHead
 
-__all__ = ["VisPredictHead"]
+__all__ = ["DEKRHead", "VisPredictHead"]

@@ -97,12 +97,7 @@ class IntegralRegressionHead(BaseHead):
         super().__init__(decoder=decoder, **kwargs)
         owner = type(self).__name__
         warn_unloadable_init_cfg(init_cfg, owner)
-        if isinstance(in_channels, list | tuple):
-            raise ValueError(
-                f"{owner} does not support selecting multiple input "
-                f"features. Received: in_channels={in_channels!r}"
-            )
-        self.in_channels = int(in_channels)
+        self.in_channels = reg_utils.single_in_channels(in_channels, owner)
         self.in_featuremap_size = size_pair(
             in_featuremap_size, "in_featuremap_size", allow_int=True
         )

@@ -69,19 +69,9 @@ class RegressionHead(BaseHead):
         super().__init__(decoder=decoder, **kwargs)
         owner = type(self).__name__
         warn_unloadable_init_cfg(init_cfg, owner)
-        if isinstance(in_channels, list | tuple):
-            raise ValueError(
-                f"{owner} does not support selecting multiple input "
-                f"features. Received: in_channels={in_channels!r}"
-            )
-        self.in_channels = int(in_channels)
+        self.in_channels = reg_utils.single_in_channels(in_channels, owner)
         self.num_joints = int(num_joints)
-        if self.in_channels <= 0 or self.num_joints <= 0:
-            raise ValueError(
-                f"{owner} expects positive in_channels and num_joints. "
-                f"Received: in_channels={in_channels!r}, "
-                f"num_joints={num_joints!r}"
-            )
+        reg_utils.check_positive_sizes(self.in_channels, self.num_joints, owner)
         self.loss_module = reg_utils.build_head_loss(loss)
         self._check_loss()
         reg_utils.check_coordinate_decoder(self.decoder, owner)

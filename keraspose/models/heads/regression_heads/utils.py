@@ -25,6 +25,26 @@ def build_head_loss(loss):
     return build(loss)
 
 
+def single_in_channels(in_channels, owner):
+    """``in_channels`` as an int; a list (several input features) raises."""
+    if isinstance(in_channels, list | tuple):
+        raise ValueError(
+            f"{owner} does not support selecting multiple input "
+            f"features. Received: in_channels={in_channels!r}"
+        )
+    return int(in_channels)
+
+
+def check_positive_sizes(in_channels, num_joints, owner):
+    """Raises unless ``in_channels`` and ``num_joints`` are positive."""
+    if in_channels <= 0 or num_joints <= 0:
+        raise ValueError(
+            f"{owner} expects positive in_channels and num_joints. "
+            f"Received: in_channels={in_channels!r}, "
+            f"num_joints={num_joints!r}"
+        )
+
+
 def check_coordinate_decoder(decoder, owner):
     """Raises unless ``decoder`` is None or decodes normalised coordinates."""
     if decoder is not None and not isinstance(decoder, _COORDINATE_CODECS):

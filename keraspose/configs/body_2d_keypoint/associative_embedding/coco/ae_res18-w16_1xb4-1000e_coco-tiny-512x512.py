@@ -1,27 +1,33 @@
 # A small Associative Embedding model (Newell et al., NeurIPS 2017): ResNet-18
 # at a quarter of the width with a light deconvolution head, bottom-up on
-# 576x384 inputs (heatmaps 144x96), for a COCO-style folder on a CPU. The
+# 512x512 inputs (heatmaps 128x128), for a COCO-style folder on a CPU. The
 # default data_root is the 4-image sample beside a keraspose checkout; the
 # point is to overfit its 12 people (bottom-up: whole images in, grouped
 # instances out, no ground-truth boxes), which checks the whole loop:
 #   keraspose train <this file> --cfg-options data_root=/data/my_coco/
-# The input is 3:2 so that the train warp (the whole image fitted into the
-# input, BottomupRandomAffine scale_type="long") and the validation resize
-# (the AE config's BottomupResize "expand") see these 3:2 images at nearly
-# the same scale. RandomFlip trains the flipped views that flip test uses.
+# Train and validation see the images at the same scale: the train warp fits
+# the whole image into the input (BottomupRandomAffine scale_type="long", no
+# random shift/scale/rotation) and validation uses BottomupResize "fit" (the
+# AE config's "expand" scales the short side to 512, 1.5x larger than
+# training here). The input is square because MMPose's RandomFlip reads
+# input_size (w, h) as (h, w) (kept), which mis-flips non-square inputs.
+# RandomFlip trains the flipped views that flip test uses.
+# Measured (TensorFlow, 2 CPU cores, ~0.35 s/step): COCO AP 0.37 / 0.48 /
+# 0.48 / 0.46 after 250 / 500 / 750 / 1000 steps (AP .5 0.82): below the 0.7
+# the issue asks for; see the closing note of issue 8.
 _base_ = ["../../../_base_/default_runtime.py"]
 
 randomness = dict(seed=0)
-train_cfg = dict(max_epochs=200, val_interval=50)
+train_cfg = dict(max_epochs=1000, val_interval=250)
 
-optim_wrapper = dict(optimizer=dict(type="Adam", lr=1e-3))
+optim_wrapper = dict(optimizer=dict(type="Adam", lr=2e-3))
 param_scheduler = [
     dict(type="LinearLR", begin=0, end=20, start_factor=0.01, by_epoch=False),
     dict(
         type="CosineAnnealingLR",
         begin=0,
-        end=200,
-        T_max=200,
+        end=1000,
+        T_max=1000,
         eta_min=2e-5,
         by_epoch=True,
         convert_to_iter_based=True,
@@ -36,8 +42,8 @@ default_hooks = dict(
 
 codec = dict(
     type="AssociativeEmbedding",
-    input_size=(576, 384),
-    heatmap_size=(144, 96),
+    input_size=(512, 512),
+    heatmap_size=(128, 128),
     sigma=2,
     decode_topk=30,
     decode_center_shift=0.5,
@@ -118,7 +124,7 @@ val_pipeline = [
         type="BottomupResize",
         input_size=codec["input_size"],
         size_factor=64,
-        resize_mode="expand",
+        resize_mode="fit",
     ),
     dict(
         type="PackPoseInputs",

@@ -35,7 +35,7 @@ _PTH_SUFFIXES = (".pth", ".pt", ".pth.tar", ".ckpt")
 _KERAS_SUFFIXES = (".weights.h5", ".keras", ".h5")
 # MMCV's publish_model appends the first 8 hex digits of the file's SHA-256
 # (then MMPose's model zoo adds the date): `...-81c58e40_20220909.pth`.
-_HASH_WITH_DATE = re.compile(r"-([0-9a-f]{8})_\d{8}\.pth$")
+_HASH_WITH_DATE = re.compile(r"[-_]([0-9a-f]{8})[_-]\d{8}\.pth$")
 _HASH_ONLY = re.compile(r"-([0-9a-f]{8})\.pth$")
 _PRETRAINED_WARNING = ".*init_cfg asks for the pretrained checkpoint"
 
@@ -167,7 +167,8 @@ def expected_sha256_prefix(filename):
 
     MMCV's ``publish_model`` names files ``<name>-<8 hex digits of the
     SHA-256>.pth`` and MMPose's model zoo appends the date
-    (``...-81c58e40_20220909.pth``). Without a date the 8 characters must
+    (``...-81c58e40_20220909.pth``; some v1 files ``..._ac7c17bf-20221228
+    .pth``). Without a date the 8 characters must
     include a letter, so that a bare date (``-20220909.pth``) is not taken
     for a hash.
 
@@ -175,6 +176,8 @@ def expected_sha256_prefix(filename):
 
     >>> expected_sha256_prefix("hrnet-81c58e40_20220909.pth")
     '81c58e40'
+    >>> expected_sha256_prefix("dekr_coco-512x512_ac7c17bf-20221228.pth")
+    'ac7c17bf'
     >>> expected_sha256_prefix("my_model.pth") is None
     True
     """

@@ -8,8 +8,9 @@ records:
 * ``weights``: the URL of MMPose's released checkpoint for that config,
   as listed in the model-zoo metafiles (``configs/**/*.yml``) of MMPose
   1.3.2;
-* ``coco_ap``: the COCO val2017 AP MMPose reports there (person detections
-  from its detector, flip test);
+* ``coco_ap``: the COCO val2017 AP MMPose reports there (top-down: person
+  detections from its detector, flip test; bottom-up: whole images; the
+  CrowdPose preset gives CrowdPose test AP);
 * ``description``: one line about the model.
 
 The URLs and AP values are data copied from MMPose's metafiles.
@@ -185,5 +186,31 @@ PRESETS = {
         "ipr_res50_dsnt-8xb64-210e_coco-256x256-441eedc0_20220913.pth",
         0.674,
         "Integral regression (DSNT): ResNet-50 soft-argmax heatmaps, 256x256.",
+    ),
+    # --- bottom-up ---------------------------------------------------------
+    "ae_hrnet-w32_8xb24-300e_coco-512x512": _entry(
+        "body_2d_keypoint/associative_embedding/coco/"
+        "ae_hrnet-w32_8xb24-300e_coco-512x512.py",
+        f"{_DL}/bottom_up/hrnet_w32_coco_512x512-bcb8c247_20200816.pth",
+        0.656,
+        "Associative Embedding on HRNet-W32, bottom-up, 512x512 (an MMPose "
+        "0.x checkpoint).",
+    ),
+    "dekr_hrnet-w32_8xb10-140e_coco-512x512": _entry(
+        "body_2d_keypoint/dekr/coco/dekr_hrnet-w32_8xb10-140e_coco-512x512.py",
+        f"{_DL}/v1/body_2d_keypoint/dekr/coco/"
+        "dekr_hrnet-w32_8xb10-140e_coco-512x512_ac7c17bf-20221228.pth",
+        0.686,
+        "DEKR (disentangled keypoint regression) on HRNet-W32, bottom-up, "
+        "512x512.",
+    ),
+    "dekr_hrnet-w32_8xb10-300e_crowdpose-512x512": _entry(
+        "body_2d_keypoint/dekr/crowdpose/"
+        "dekr_hrnet-w32_8xb10-300e_crowdpose-512x512.py",
+        f"{_DL}/v1/body_2d_keypoint/dekr/crowdpose/"
+        "dekr_hrnet-w32_8xb10-300e_crowdpose-512x512_147bae97-20221228.pth",
+        0.663,
+        "DEKR on HRNet-W32 for CrowdPose (14 keypoints; CrowdPose test AP), "
+        "bottom-up, 512x512.",
     ),
 }

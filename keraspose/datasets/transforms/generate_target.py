@@ -96,7 +96,7 @@ class GenerateTarget(BaseTransform):
             for key in self.encoder.auxiliary_encode_keys
             if key in results
         }
-        if aux or self.encoder.auxiliary_encode_keys:
+        if self.encoder.auxiliary_encode_keys:
             # Codecs with auxiliary inputs (pose lifting) define their own
             # shapes: no instance-axis handling here.
             encoded = graph_encode(self.encoder, keypoints, visible, **aux)

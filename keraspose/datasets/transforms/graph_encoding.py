@@ -48,19 +48,12 @@ def graph_encode(codec, keypoints, keypoints_visible, **aux):
                 codec, keypoints, keypoints_visible, **aux
             )
     if aux:
-        return _numpy_function_encode_aux(
-            codec, keypoints, keypoints_visible, aux
+        raise NotImplementedError(
+            f"{type(codec).__name__} takes auxiliary inputs {sorted(aux)} "
+            "and has no graph-mode encoder; register one with "
+            "register_graph_encoder."
         )
     return numpy_function_encode(codec, keypoints, keypoints_visible)
-
-
-def _numpy_function_encode_aux(codec, keypoints, keypoints_visible, aux):
-    """Codecs with auxiliary inputs need a registered graph encoder."""
-    raise NotImplementedError(
-        f"{type(codec).__name__} takes auxiliary inputs {sorted(aux)} and "
-        "has no graph-mode encoder; register one with "
-        "register_graph_encoder."
-    )
 
 
 def numpy_function_encode(codec, keypoints, keypoints_visible):
